@@ -1,0 +1,88 @@
+"""Settings: one object read from the environment and `.env` at start-up; CLI flags override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DOCS = PROJECT_ROOT / "data"
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "qabot"
+
+
+class Settings(BaseSettings):
+    """Every setting qabot reads. `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QABOT_", env_file=".env", extra="ignore", frozen=True,
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    docs: Path = BUNDLED_DOCS
+    collection: str = "articles"
+
+    backend: Literal["local", "openai", "extractive"] = "local"
+    local_model: str = "qwen2.5-coder-1.5b"
+    llama_host: str = "127.0.0.1"
+    llama_port: int = 8765
+    llama_threads: int = 2
+    llama_ctx: int = 4096
+    llama_idle_minutes: float = 30.0
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "QABOT_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "QABOT_OPENAI_BASE_URL")
+    )
+    openai_model: str = "gpt-4o-mini"
+
+    embeddings: Literal["minilm", "openai"] = "minilm"
+    openai_embedding_model: str = "text-embedding-3-small"
+
+    chroma_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("CHROMA_HOST", "QABOT_CHROMA_HOST")
+    )
+    chroma_port: int = Field(
+        default=8000, validation_alias=AliasChoices("CHROMA_PORT", "QABOT_CHROMA_PORT")
+    )
+
+    top_k: int = 4
+    min_relevance: float = 0.25
+    max_answer_tokens: int = 200
+    temperature: float = 0.0
+    timeout: float = 60.0
+    max_question_chars: int = 2000
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def redacted(self) -> dict[str, object]:
+        """Settings as a dict fit for display: secrets shown only as set / not set."""
+        out: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "set (hidden)" if value.get_secret_value() else "not set"
+            elif value is None and name == "openai_api_key":
+                value = "not set"
+            out[name] = str(value) if isinstance(value, Path) else value
+        return out
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `.env`, then apply non-None overrides."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)
