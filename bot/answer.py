@@ -1,0 +1,199 @@
+"""The answer engine: rewrite follow-ups, retrieve, generate (or extract), verify citations."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import prompts
+from bot.citations import is_refusal, verify
+from bot.errors import LLMError, QabotError
+from bot.types import Answer, Passage, Turn
+from retrieval.chunking import sentences
+from retrieval.lexical import tokenize
+from retrieval.search import Hit, HybridSearcher
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+ChatFactory = Callable[[], Any]  # returns a langchain-core chat model, ready to call
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    top_k: int = 4
+    min_relevance: float = 0.25
+    max_question_chars: int = 2000
+    history_turns: int = 3
+
+
+class Engine:
+    """Answers questions from an index. Knows nothing of terminals or Slack.
+
+    `chat` builds the chat model on demand (starting a local server if needed); `None`
+    selects the extractive backend, which quotes the best supporting sentence.
+    """
+
+    def __init__(
+        self,
+        searcher: HybridSearcher,
+        chat: ChatFactory | None,
+        options: EngineOptions | None = None,
+        backend: str = "extractive",
+    ) -> None:
+        self.searcher = searcher
+        self.chat = chat
+        self.options = options or EngineOptions()
+        self.backend = backend if chat else "extractive"
+
+    # -- public --------------------------------------------------------------------------
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        t0 = time.perf_counter()
+        question, notice = self.clean_question(question)
+        timings: dict[str, float] = {}
+
+        standalone = question
+        if history:
+            t = time.perf_counter()
+            standalone = self.rewrite(question, history[-self.options.history_turns :])
+            timings["rewrite"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        hits = self.searcher.search(standalone, self.options.top_k)
+        timings["retrieve"] = time.perf_counter() - t
+        passages = [_passage(i + 1, h) for i, h in enumerate(hits)]
+        result = Answer(question=question, text="", grounded=False, passages=passages,
+                        standalone_question=standalone, notice=notice, timings=timings)
+
+        best = max((h.relevance for h in hits), default=0.0)
+        if best < self.options.min_relevance:
+            return self._decline(result, f"no passage is relevant enough ({best:.2f})", t0)
+
+        t = time.perf_counter()
+        draft = (
+            self._generate(standalone, passages, on_token)
+            if self.chat
+            else self._extract(standalone, passages)
+        )
+        timings["generate"] = time.perf_counter() - t
+        if is_refusal(draft):
+            return self._decline(result, "the model found no answer in the passages", t0)
+
+        t = time.perf_counter()
+        text, citations, reason = verify(draft, standalone, passages)
+        timings["verify"] = time.perf_counter() - t
+        if reason or not citations:
+            return self._decline(result, reason or "no citation could be verified", t0)
+        result.text, result.citations, result.grounded = text, citations, True
+        timings["total"] = time.perf_counter() - t0
+        return result
+
+    def clean_question(self, question: str) -> tuple[str, str]:
+        """Strip control characters and excess length; raise on an empty question."""
+        text = " ".join(_CONTROL.sub(" ", question or "").split())
+        if not text:
+            raise QabotError("The question is empty: type a question about the articles.")
+        limit = self.options.max_question_chars
+        if len(text) > limit:
+            return text[:limit], f"Your question was {len(text)} characters; only the first {limit} were used."
+        return text, ""
+
+    # -- steps ---------------------------------------------------------------------------
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """Make a follow-up standalone. Without an LLM, prefix the earlier question instead."""
+        if not self.chat:
+            return f"{history[-1].question} {question}"
+        convo = "\n".join(f"User: {t.question}\nAssistant: {t.answer}" for t in history)
+        prompt = prompts.render("rewrite", history=convo, question=question)
+        out = self._invoke([("user", prompt)], max_tokens=60)
+        line = out.strip().splitlines()[0].strip().strip('"') if out.strip() else ""
+        return line if 3 <= len(line) <= 4 * len(question) + 200 else question
+
+    def _generate(
+        self, question: str, passages: list[Passage], on_token: Callable[[str], None] | None
+    ) -> str:
+        listing = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in passages)
+        messages = [
+            ("system", prompts.load("system")),
+            ("user", prompts.render("answer", passages=listing, question=question)),
+        ]
+        return self._invoke(messages, on_token=on_token)
+
+    def _invoke(
+        self,
+        messages: list[tuple[str, str]],
+        on_token: Callable[[str], None] | None = None,
+        max_tokens: int | None = None,
+    ) -> str:
+        assert self.chat is not None
+        try:
+            model = self.chat()
+            if max_tokens:
+                model = model.bind(extra_body={"max_tokens": max_tokens})
+            parts: list[str] = []
+            for chunk in model.stream(messages):
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if piece:
+                    parts.append(piece)
+                    if on_token:
+                        on_token(piece)
+            return "".join(parts)
+        except QabotError:
+            raise
+        except Exception as exc:  # openai/httpx errors: translate at the boundary
+            log.warning("LLM call failed: %s", type(exc).__name__, exc_info=True)
+            raise LLMError(_llm_message(exc)) from exc
+
+    def _extract(self, question: str, passages: list[Passage]) -> str:
+        """The extractive backend: the sentence that best covers the question, cited."""
+        q_terms = set(tokenize(question))
+        best: tuple[float, str, int] = (0.0, "", 0)
+        for rank, p in enumerate(passages):
+            for s in sentences(p.text):
+                text = p.text[s.start : s.end]
+                have = set(tokenize(text))
+                score = len(q_terms & have) / (len(q_terms) or 1) - 0.05 * rank
+                score += 0.01 * min(len(have - q_terms), 10)  # prefer sentences that add facts
+                if score > best[0]:
+                    best = (score, text, p.n)
+        if not best[1]:
+            return "NOT IN THE ARTICLES"
+        return f"{' '.join(best[1].split())} [{best[2]}]"
+
+    def _decline(self, result: Answer, reason: str, t0: float) -> Answer:
+        docs = {p.doc_id for p in result.passages}
+        result.text = "The articles do not say." if len(docs) > 1 else "The article does not say."
+        result.grounded, result.citations, result.decline_reason = False, [], reason
+        result.timings["total"] = time.perf_counter() - t0
+        log.info("declined %r: %s", result.question[:80], reason)
+        return result
+
+
+def _passage(n: int, hit: Hit) -> Passage:
+    c = hit.chunk
+    return Passage(n=n, id=c.id, doc_id=c.doc_id, source=c.source, title=c.title,
+                   paragraph=c.paragraph, start=c.start, end=c.end, text=c.text,
+                   score=round(hit.relevance, 4))
+
+
+def _llm_message(exc: Exception) -> str:
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "The language model did not answer in time. Try again, or raise QABOT_TIMEOUT."
+    if "Connection" in name:
+        return "The language model server cannot be reached. Check that it is running (`qabot doctor`)."
+    if "Authentication" in name:
+        return "The language model server refused the API key (check OPENAI_API_KEY)."
+    if "RateLimit" in name:
+        return "The language model server is rate-limiting requests; try again shortly."
+    return f"The language model failed ({name}). Try again; `qabot doctor` shows the backend's state."
+

@@ -1,0 +1,186 @@
+"""The `qabot` command: ingest, ask, chat, doctor, server."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.config import Settings, load_settings
+from bot.errors import QabotError
+
+log = logging.getLogger("qabot")
+
+
+def _progress(message: str) -> None:
+    click.echo(click.style(message, dim=True), err=True)
+
+
+class Context:
+    """What every subcommand gets: the settings (flags applied) and the --debug switch."""
+
+    def __init__(self, settings: Settings, debug: bool) -> None:
+        self.settings = settings
+        self.debug = debug
+
+    def engine(self) -> Any:
+        from bot.wiring import build_engine
+
+        return build_engine(self.settings, progress=_progress)
+
+
+def run_safely(fn: Callable[[], int | None], debug: bool) -> None:
+    """Run a command body: project errors become one `Error:` line and an exit code."""
+    try:
+        code = fn() or 0
+    except QabotError as exc:
+        click.echo(click.style(f"Error: {exc}", fg="red"), err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted.", err=True)
+        code = 130
+    except Exception as exc:
+        if debug:
+            raise
+        log.debug("unexpected failure", exc_info=True)
+        click.echo(
+            click.style(f"Error: unexpected failure ({type(exc).__name__}); "
+                        "run with --debug for details.", fg="red"), err=True)
+        code = 1
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--backend", type=click.Choice(["local", "openai", "extractive"]),
+              help="Answer with the local model (default), OpenAI, or no LLM at all.")
+@click.option("--model", "local_model", help="Local GGUF: qwen2.5-coder-1.5b, smollm2-135m or a path.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Where the index and models live.")
+@click.option("--docs", type=click.Path(path_type=Path), help="Articles to index when the index is empty.")
+@click.option("--debug", is_flag=True, help="Log details (never secrets) and show tracebacks.")
+@click.version_option(package_name="qabot")
+@click.pass_context
+def cli(ctx: click.Context, backend: str | None, local_model: str | None,
+        data_dir: Path | None, docs: Path | None, debug: bool) -> None:
+    """qabot answers questions about news articles, citing the passages it used."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "openai", "chromadb", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
+    try:
+        settings = load_settings(backend=backend, local_model=local_model, data_dir=data_dir,
+                                 docs=docs)
+    except Exception as exc:  # pydantic ValidationError: show which variable is wrong
+        raise click.UsageError(f"invalid configuration: {exc}") from None
+    ctx.obj = Context(settings, debug)
+
+
+@cli.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_obj
+def ask(obj: Context, question: tuple[str, ...], as_json: bool) -> None:
+    """Answer one QUESTION and exit."""
+
+    def body() -> int:
+        from bot.chat import stream_answer
+
+        engine = obj.engine()
+        text = " ".join(question)
+        if as_json:
+            answer = engine.answer(text)
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        else:
+            stream_answer(engine, text, [])
+        return 0
+
+    run_safely(body, obj.debug)
+
+
+@cli.command()
+@click.pass_obj
+def chat(obj: Context) -> None:
+    """Chat about the articles: follow-ups, /sources, /reset, /quit."""
+
+    def body() -> int:
+        from bot.chat import ChatSession
+
+        ChatSession(obj.engine(), history_file=obj.settings.data_dir / "chat_history").run()
+        return 0
+
+    run_safely(body, obj.debug)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Also drop indexed articles whose files are gone.")
+@click.option("--rebuild", is_flag=True, help="Empty the index first (after changing embeddings).")
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[Path, ...], prune: bool, rebuild: bool) -> None:
+    """Add or update articles (.txt, .md, .html files or folders) in the index."""
+
+    def body() -> int:
+        from tqdm import tqdm
+
+        from bot.wiring import build_store
+        from retrieval.ingest import ingest as run_ingest
+
+        store = build_store(obj.settings)
+        if rebuild:
+            store.drop()
+        bar = tqdm(total=0, unit="doc", disable=None, file=sys.stderr, leave=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = run_ingest(store, list(paths), prune=prune, progress=progress)
+        bar.close()
+        r = result.report
+        click.echo(f"{len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} unchanged"
+                   f", {len(r.removed)} removed; {r.chunks_added} chunks added, "
+                   f"{r.chunks_removed} removed; {store.count()} chunks in the index.")
+        for skipped in result.skipped:
+            click.echo(click.style(f"Skipped {skipped.path}: {skipped.reason}", fg="yellow"),
+                       err=True)
+        return 1 if result.skipped else 0
+
+    run_safely(body, obj.debug)
+
+
+@cli.command()
+@click.pass_obj
+def doctor(obj: Context) -> None:
+    """Report what is configured and reachable (secrets hidden)."""
+    from bot.doctor import report
+
+    run_safely(lambda: report(obj.settings, click.echo), obj.debug)
+
+
+@cli.command()
+@click.argument("action", type=click.Choice(["start", "stop", "status"]))
+@click.pass_obj
+def server(obj: Context, action: str) -> None:
+    """Start, stop or inspect the local model server."""
+
+    def body() -> int:
+        from bot.wiring import local_server
+
+        srv = local_server(obj.settings, _progress)
+        if action == "start":
+            click.echo(f"Local model server running at {srv.ensure_running()}")
+        elif action == "stop":
+            click.echo("Stopped." if srv.stop() else "Not running.")
+        else:
+            click.echo(json.dumps(srv.status(), indent=2, default=str))
+        return 0
+
+    run_safely(body, obj.debug)
+
+
+def main() -> None:
+    cli(prog_name="qabot")

@@ -1,0 +1,57 @@
+"""`qabot doctor`: what is configured and reachable, with secrets redacted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.config import Settings
+from bot.errors import QabotError
+
+
+def report(settings: Settings, echo: Callable[[str], None]) -> int:
+    """Print a readable report; returns 1 if something needed is broken."""
+    problems = 0
+    echo("Configuration")
+    for key, value in settings.redacted().items():
+        echo(f"  {key}: {value}")
+
+    echo("Model files")
+    from bot.model_files import describe_models
+
+    for row in describe_models(settings.models_dir):
+        state = "verified" if row.get("verified") else ("present" if row.get("present") else "missing")
+        echo(f"  {row['name']}: {state}  {row.get('path') or ''}".rstrip())
+        wanted = row["name"] == "minilm" or row["name"] == settings.local_model
+        if wanted and state == "missing" and not row["name"].startswith("qwen"):
+            problems += 1
+
+    echo("Index")
+    try:
+        from bot.wiring import build_store
+
+        store = build_store(settings)
+        where = (f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+                 if settings.chroma_host else str(settings.chroma_dir))
+        echo(f"  {where}: {store.count()} chunks from {len(store.sources())} article(s), "
+             f"embeddings {store.embedding_name}")
+    except QabotError as exc:
+        problems += 1
+        echo(f"  problem: {exc}")
+
+    echo("LLM backend")
+    if settings.backend == "extractive":
+        echo("  extractive: no LLM needed")
+    elif settings.backend == "openai":
+        echo(f"  openai: model {settings.openai_model} at "
+             f"{settings.openai_base_url or 'https://api.openai.com/v1'}")
+    else:
+        try:
+            from bot.wiring import local_server
+
+            status = local_server(settings).status()
+            echo("  local: " + ", ".join(f"{k}={v}" for k, v in status.items()))
+        except QabotError as exc:
+            problems += 1
+            echo(f"  problem: {exc}")
+    echo("All good." if not problems else f"{problems} problem(s) found.")
+    return 1 if problems else 0

@@ -1,0 +1,67 @@
+"""Terminal rendering of answers: the answer, then numbered sources with their quotes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import click
+
+from bot.types import Answer
+
+
+def _where(source: str) -> str:
+    try:
+        return os.path.relpath(source)
+    except ValueError:
+        return source
+    
+
+def short_source(source: str) -> str:
+    return Path(source).name
+
+
+def format_answer(answer: Answer, color: bool = True, width: int | None = None) -> str:
+    """The answer wrapped to the terminal, then its sources with quotes."""
+    width = min(width or shutil.get_terminal_size((100, 24)).columns, 100)
+    style = click.style if color else (lambda text, **_: text)
+    lines: list[str] = []
+    if answer.notice:
+        lines.append(style(f"Note: {answer.notice}", fg="yellow"))
+    body = textwrap.fill(answer.text, width=width) if answer.text else ""
+    lines.append(body if answer.grounded else style(body, fg="yellow"))
+    if answer.citations:
+        lines.append("")
+        lines.append(style("Sources", bold=True))
+        for c in answer.citations:
+            head = f"[{c.n}] {c.title} ({short_source(c.source)}, paragraph {c.paragraph})"
+            lines.append(style(head, fg="cyan"))
+            quote = textwrap.fill(f"\u201c{' '.join(c.quote.split())}\u201d", width=width - 4,
+                                  initial_indent="    ", subsequent_indent="    ")
+            lines.append(quote)
+    return "\n".join(lines)
+
+
+def format_sources(answer: Answer | None, color: bool = True) -> str:
+    """The full cited passages of an answer (for /sources)."""
+    if answer is None or not answer.citations:
+        return "No sources: ask a question the articles answer first."
+    style = click.style if color else (lambda text, **_: text)
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+    out: list[str] = []
+    for c in answer.citations:
+        p = c.passage
+        out.append(style(f"[{c.n}] {c.title} - {_where(c.source)}, paragraph {c.paragraph}, "
+                         f"characters {p.start}-{p.end}", fg="cyan"))
+        text = " ".join(p.text.split())
+        out.append(textwrap.fill(text, width=width - 4, initial_indent="    ",
+                                 subsequent_indent="    "))
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def rows_used(text: str, width: int) -> int:
+    """How many terminal rows the text occupies (to erase a streamed draft)."""
+    return sum(max(1, -(-len(line) // max(width, 1))) for line in text.split("\n"))

@@ -1,0 +1,120 @@
+"""Hybrid search: vector and BM25 results fused by reciprocal rank, near-duplicates removed."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from retrieval.lexical import BM25, tokenize
+from retrieval.store import ArticleStore, StoredChunk
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk. `similarity` is cosine; `coverage` the idf-weighted share of the
+    query's terms that the chunk contains; `score` the fused rank score."""
+
+    chunk: StoredChunk
+    score: float
+    similarity: float
+    coverage: float
+
+    @property
+    def relevance(self) -> float:
+        """One number for the relevance floor: the better of the two signals, blended."""
+        return max(self.similarity, 0.5 * (self.similarity + self.coverage))
+
+
+def _overlaps(a: StoredChunk, b: StoredChunk) -> bool:
+    if a.doc_id != b.doc_id:
+        return False
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    return shared > 0.5 * min(a.end - a.start, b.end - b.start)
+
+
+def _near_duplicate(a: StoredChunk, b: StoredChunk) -> bool:
+    if _overlaps(a, b):
+        return True
+    ta, tb = set(tokenize(a.text)), set(tokenize(b.text))
+    return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.9
+
+
+class HybridSearcher:
+    """Searches one store; keeps a BM25 index of its chunks, rebuilt when the store changes."""
+
+    def __init__(self, store: ArticleStore, embeddings: Embeddings, candidates: int = 20):
+        self.store = store
+        self.embeddings = embeddings
+        self.candidates = candidates
+        self._lock = threading.Lock()
+        self._bm25: BM25 | None = None
+        self._chunks: list[StoredChunk] = []
+        self._count = -1
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._count = -1
+
+    def _lexical_index(self) -> tuple[BM25, list[StoredChunk]]:
+        with self._lock:
+            count = self.store.count()
+            if self._bm25 is None or count != self._count:
+                self._chunks = self.store.all_chunks()
+                self._bm25 = BM25([c.text for c in self._chunks])
+                self._count = count
+            return self._bm25, self._chunks
+
+    def coverage(self, bm25: BM25, query_terms: set[str], text: str) -> float:
+        if not query_terms:
+            return 0.0
+        have = set(tokenize(text))
+        total = sum(bm25.idf(t) for t in query_terms)
+        return sum(bm25.idf(t) for t in query_terms if t in have) / total if total else 0.0
+
+    def search(self, query: str, k: int = 4) -> list[Hit]:
+        """The k best chunks for a query, best first."""
+        bm25, chunks = self._lexical_index()
+        if not chunks:
+            return []
+        query_vector = self.embeddings.embed_query(query)
+        vector_hits = self.store.vector_search(query_vector, self.candidates)
+        lexical_hits = bm25.search(query, self.candidates)
+
+        by_id: dict[str, StoredChunk] = {}
+        fused: dict[str, float] = {}
+        similarity: dict[str, float] = {}
+        for rank, (chunk, sim) in enumerate(vector_hits):
+            by_id[chunk.id] = chunk
+            similarity[chunk.id] = sim
+            fused[chunk.id] = fused.get(chunk.id, 0.0) + 1.0 / (RRF_K + rank)
+        for rank, (i, _score) in enumerate(lexical_hits):
+            chunk = chunks[i]
+            by_id.setdefault(chunk.id, chunk)
+            fused[chunk.id] = fused.get(chunk.id, 0.0) + 1.0 / (RRF_K + rank)
+
+        missing = [cid for cid in fused if cid not in similarity]
+        for cid, vec in self.store.vectors(missing).items():  # lexical-only hits
+            similarity[cid] = _cosine(query_vector, vec)
+        terms = set(tokenize(query))
+        ranked = sorted(fused, key=lambda cid: -fused[cid])
+        hits: list[Hit] = []
+        for cid in ranked:
+            chunk = by_id[cid]
+            if any(_near_duplicate(chunk, h.chunk) for h in hits):
+                continue
+            hits.append(Hit(chunk, fused[cid], similarity.get(cid, 0.0),
+                            self.coverage(bm25, terms, chunk.text)))
+            if len(hits) == k:
+                break
+        return hits
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    na = sum(x * x for x in a) ** 0.5
+    nb = sum(y * y for y in b) ** 0.5
+    return dot / (na * nb) if na and nb else 0.0
