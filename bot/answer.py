@@ -71,8 +71,15 @@ class Engine:
         hits = self.searcher.search(standalone, self.options.top_k)
         timings["retrieve"] = time.perf_counter() - t
         passages = [_passage(i + 1, h) for i, h in enumerate(hits)]
-        result = Answer(question=question, text="", grounded=False, passages=passages,
-                        standalone_question=standalone, notice=notice, timings=timings)
+        result = Answer(
+            question=question,
+            text="",
+            grounded=False,
+            passages=passages,
+            standalone_question=standalone,
+            notice=notice,
+            timings=timings,
+        )
 
         best = max((h.relevance for h in hits), default=0.0)
         if best < self.options.min_relevance:
@@ -104,7 +111,9 @@ class Engine:
             raise QabotError("The question is empty: type a question about the articles.")
         limit = self.options.max_question_chars
         if len(text) > limit:
-            return text[:limit], f"Your question was {len(text)} characters; only the first {limit} were used."
+            return text[
+                :limit
+            ], f"Your question was {len(text)} characters; only the first {limit} were used."
         return text, ""
 
     # -- steps ---------------------------------------------------------------------------
@@ -121,7 +130,8 @@ class Engine:
     def _generate(
         self, question: str, passages: list[Passage], on_token: Callable[[str], None] | None
     ) -> str:
-        listing = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in passages)
+        # Best passage last, nearest the question: small models read recent text best.
+        listing = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in reversed(passages))
         messages = [
             ("system", prompts.load("system")),
             ("user", prompts.render("answer", passages=listing, question=question)),
@@ -180,9 +190,18 @@ class Engine:
 
 def _passage(n: int, hit: Hit) -> Passage:
     c = hit.chunk
-    return Passage(n=n, id=c.id, doc_id=c.doc_id, source=c.source, title=c.title,
-                   paragraph=c.paragraph, start=c.start, end=c.end, text=c.text,
-                   score=round(hit.relevance, 4))
+    return Passage(
+        n=n,
+        id=c.id,
+        doc_id=c.doc_id,
+        source=c.source,
+        title=c.title,
+        paragraph=c.paragraph,
+        start=c.start,
+        end=c.end,
+        text=c.text,
+        score=round(hit.relevance, 4),
+    )
 
 
 def _llm_message(exc: Exception) -> str:
@@ -190,10 +209,11 @@ def _llm_message(exc: Exception) -> str:
     if "Timeout" in name:
         return "The language model did not answer in time. Try again, or raise QABOT_TIMEOUT."
     if "Connection" in name:
-        return "The language model server cannot be reached. Check that it is running (`qabot doctor`)."
+        return "The language model server cannot be reached; `qabot doctor` shows its state."
     if "Authentication" in name:
         return "The language model server refused the API key (check OPENAI_API_KEY)."
     if "RateLimit" in name:
         return "The language model server is rate-limiting requests; try again shortly."
-    return f"The language model failed ({name}). Try again; `qabot doctor` shows the backend's state."
-
+    return (
+        f"The language model failed ({name}). Try again; `qabot doctor` shows the backend's state."
+    )

@@ -14,10 +14,12 @@ from bot.errors import LLMError, QabotError
 from bot.render import format_answer, format_sources, rows_used
 from bot.types import Answer, Turn
 
-HELP = ("Ask a question about the articles. Follow-ups may refer to earlier answers.\n"
-        "  /sources  the full passages cited by the last answer\n"
-        "  /reset    forget the conversation\n"
-        "  /quit     leave (or Ctrl-D)")
+HELP = (
+    "Ask a question about the articles. Follow-ups may refer to earlier answers.\n"
+    "  /sources  the full passages cited by the last answer\n"
+    "  /reset    forget the conversation\n"
+    "  /quit     leave (or Ctrl-D)"
+)
 
 
 def stream_answer(engine: Any, question: str, history: list[Turn]) -> Answer:
@@ -62,8 +64,10 @@ class ChatSession:
 
     def run(self) -> None:
         read = _reader(self.history_file)
-        click.echo(click.style("qabot", bold=True) + " - ask about the articles; /help for "
-                   "commands, Ctrl-D to leave.")
+        click.echo(
+            click.style("qabot", bold=True) + " - ask about the articles; /help for "
+            "commands, Ctrl-D to leave."
+        )
         while True:
             try:
                 line = read("\n> ").strip()

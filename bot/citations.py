@@ -59,67 +59,80 @@ def _weights(terms: list[str], raw: str) -> dict[str, float]:
     return {t: (2.0 if t in weighty or t[0].isdigit() else 1.0) for t in terms}
 
 
+def _has(term: str, vocab: set[str]) -> bool:
+    """Whether the term, or a word sharing its stem (Iran/Iranian, Iraq/Iraqi), is in vocab."""
+    if term in vocab:
+        return True
+    if len(term) < 4 or term[0].isdigit():
+        return False
+    return any(len(v) >= 4 and (v.startswith(term) or term.startswith(v)) for v in vocab)
+
+
 def support(claim: str, question: str, sentence: str) -> float:
     """Weighted share of the claim's new terms (not already in the question) in the sentence."""
     q = set(tokenize(question))
-    terms = [t for t in dict.fromkeys(tokenize(claim)) if t not in q] or list(
-        dict.fromkeys(tokenize(claim))
-    )
+    claim_terms = list(dict.fromkeys(tokenize(claim)))
+    terms = [t for t in claim_terms if not _has(t, q)] or claim_terms
     if not terms:
         return 0.0
     have = set(tokenize(sentence))
     weights = _weights(terms, claim)
-    return sum(w for t, w in weights.items() if t in have) / sum(weights.values())
+    return sum(w for t, w in weights.items() if _has(t, have)) / sum(weights.values())
 
 
-def best_quote(claim: str, question: str, passage: Passage) -> tuple[float, int, int]:
-    """The passage sentence (or adjacent pair) that best supports a claim: (score, start, end)
-    in document offsets."""
+def best_quote(claim: str, question: str, passage: Passage) -> tuple[float, float, int, int]:
+    """The passage sentence (or adjacent pair) that best supports a claim, preferring the one
+    on the question's topic: (rank score, support, start, end), offsets in the document."""
     spans = sentences(passage.text)
     candidates = [(s.start, s.end) for s in spans]
     candidates += [(a.start, b.end) for a, b in zip(spans, spans[1:])]
-    best = (0.0, 0, 0)
+    q_terms = set(tokenize(question))
+    best = (0.0, 0.0, 0, 0)
     for lo, hi in candidates:
-        score = support(claim, question, passage.text[lo:hi])
-        # prefer the shorter quote on ties
-        if score > best[0] + 1e-9 or (abs(score - best[0]) < 1e-9 and hi - lo < best[2] - best[1]):
-            best = (score, lo, hi)
-    return best[0], passage.start + best[1], passage.start + best[2]
+        text = passage.text[lo:hi]
+        backed = support(claim, question, text)
+        topic = len(q_terms & set(tokenize(text))) / len(q_terms) if q_terms else 0.0
+        rank = backed + 0.1 * topic
+        # a pair must beat its sentences outright; on ties the shorter quote wins
+        if rank > best[0] + 1e-9 or (abs(rank - best[0]) < 1e-9 and hi - lo < best[3] - best[2]):
+            best = (rank, backed, lo, hi)
+    return best[0], best[1], passage.start + best[2], passage.start + best[3]
 
 
 def verify(answer: str, question: str, passages: list[Passage]) -> tuple[str, list[Citation], str]:
     """Resolve and check citations. Returns (answer text with renumbered markers, citations,
     reason it is unsupported or ""). Markers to passages that do not support their sentence
     are repaired to the passage that does, or the sentence is dropped."""
-    by_n = {p.n: p for p in passages}
     claims = split_claims(answer)
     if not claims:
         return "", [], "empty answer"
     citations: list[Citation] = []
     kept: list[str] = []
     for index, claim in enumerate(claims):
-        ranked = [by_n[n] for n in claim.cited if n in by_n] + [
-            p for p in passages if p.n not in claim.cited
-        ]
         found = None
-        for passage in ranked:
-            score, start, end = best_quote(claim.text, question, passage)
-            if score >= SUPPORT_MIN and (found is None or score > found[0] + 0.2):
-                found = (score, start, end, passage)
-            if found and passage.n in claim.cited:
-                break  # the model's own citation holds: keep it
+        for passage in passages:  # the best-supported, most on-topic quote; the model's
+            rank, backed, start, end = best_quote(claim.text, question, passage)
+            rank += 0.05 if passage.n in claim.cited else 0.0  # the model's own pick wins ties
+            if backed >= SUPPORT_MIN and (found is None or rank > found[0]):
+                found = (rank, start, end, passage, backed)
         if found is None:
             if index == 0:
                 return "", [], f"unsupported claim: {claim.text[:80]}"
             continue  # drop an unsupported secondary sentence
-        score, start, end, passage = found
+        _, start, end, passage, score = found
         same = next((c for c in citations if (c.start, c.end) == (start, end)), None)
         if same is None:
             rel = start - passage.start
             same = Citation(
-                n=len(citations) + 1, source=passage.source, title=passage.title,
-                paragraph=passage.paragraph, quote=passage.text[rel : rel + end - start],
-                start=start, end=end, score=round(score, 3), passage=passage,
+                n=len(citations) + 1,
+                source=passage.source,
+                title=passage.title,
+                paragraph=passage.paragraph,
+                quote=passage.text[rel : rel + end - start],
+                start=start,
+                end=end,
+                score=round(score, 3),
+                passage=passage,
             )
             citations.append(same)
         kept.append(f"{claim.text} [{same.n}]")

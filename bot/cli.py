@@ -49,31 +49,53 @@ def run_safely(fn: Callable[[], int | None], debug: bool) -> None:
             raise
         log.debug("unexpected failure", exc_info=True)
         click.echo(
-            click.style(f"Error: unexpected failure ({type(exc).__name__}); "
-                        "run with --debug for details.", fg="red"), err=True)
+            click.style(
+                f"Error: unexpected failure ({type(exc).__name__}); run with --debug for details.",
+                fg="red",
+            ),
+            err=True,
+        )
         code = 1
     sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--backend", type=click.Choice(["local", "openai", "extractive"]),
-              help="Answer with the local model (default), OpenAI, or no LLM at all.")
-@click.option("--model", "local_model", help="Local GGUF: qwen2.5-coder-1.5b, smollm2-135m or a path.")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Where the index and models live.")
-@click.option("--docs", type=click.Path(path_type=Path), help="Articles to index when the index is empty.")
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "openai", "extractive"]),
+    help="Answer with the local model (default), OpenAI, or no LLM at all.",
+)
+@click.option(
+    "--model", "local_model", help="Local GGUF: qwen2.5-coder-1.5b, smollm2-135m or a path."
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Where the index and models live."
+)
+@click.option(
+    "--docs", type=click.Path(path_type=Path), help="Articles to index when the index is empty."
+)
 @click.option("--debug", is_flag=True, help="Log details (never secrets) and show tracebacks.")
 @click.version_option(package_name="qabot")
 @click.pass_context
-def cli(ctx: click.Context, backend: str | None, local_model: str | None,
-        data_dir: Path | None, docs: Path | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context,
+    backend: str | None,
+    local_model: str | None,
+    data_dir: Path | None,
+    docs: Path | None,
+    debug: bool,
+) -> None:
     """qabot answers questions about news articles, citing the passages it used."""
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("httpx", "httpcore", "openai", "chromadb", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
     try:
-        settings = load_settings(backend=backend, local_model=local_model, data_dir=data_dir,
-                                 docs=docs)
+        settings = load_settings(
+            backend=backend, local_model=local_model, data_dir=data_dir, docs=docs
+        )
     except Exception as exc:  # pydantic ValidationError: show which variable is wrong
         raise click.UsageError(f"invalid configuration: {exc}") from None
     ctx.obj = Context(settings, debug)
@@ -141,12 +163,15 @@ def ingest(obj: Context, paths: tuple[Path, ...], prune: bool, rebuild: bool) ->
         result = run_ingest(store, list(paths), prune=prune, progress=progress)
         bar.close()
         r = result.report
-        click.echo(f"{len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} unchanged"
-                   f", {len(r.removed)} removed; {r.chunks_added} chunks added, "
-                   f"{r.chunks_removed} removed; {store.count()} chunks in the index.")
+        click.echo(
+            f"{len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} unchanged"
+            f", {len(r.removed)} removed; {r.chunks_added} chunks added, "
+            f"{r.chunks_removed} removed; {store.count()} chunks in the index."
+        )
         for skipped in result.skipped:
-            click.echo(click.style(f"Skipped {skipped.path}: {skipped.reason}", fg="yellow"),
-                       err=True)
+            click.echo(
+                click.style(f"Skipped {skipped.path}: {skipped.reason}", fg="yellow"), err=True
+            )
         return 1 if result.skipped else 0
 
     run_safely(body, obj.debug)

@@ -20,7 +20,10 @@ class Settings(BaseSettings):
     """Every setting qabot reads. `.env.example` documents each one."""
 
     model_config = SettingsConfigDict(
-        env_prefix="QABOT_", env_file=".env", extra="ignore", frozen=True,
+        env_prefix="QABOT_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
         populate_by_name=True,
     )
 

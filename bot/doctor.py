@@ -19,7 +19,9 @@ def report(settings: Settings, echo: Callable[[str], None]) -> int:
     from bot.model_files import describe_models
 
     for row in describe_models(settings.models_dir):
-        state = "verified" if row.get("verified") else ("present" if row.get("present") else "missing")
+        state = (
+            "verified" if row.get("verified") else ("present" if row.get("present") else "missing")
+        )
         echo(f"  {row['name']}: {state}  {row.get('path') or ''}".rstrip())
         wanted = row["name"] == "minilm" or row["name"] == settings.local_model
         if wanted and state == "missing" and not row["name"].startswith("qwen"):
@@ -30,10 +32,15 @@ def report(settings: Settings, echo: Callable[[str], None]) -> int:
         from bot.wiring import build_store
 
         store = build_store(settings)
-        where = (f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
-                 if settings.chroma_host else str(settings.chroma_dir))
-        echo(f"  {where}: {store.count()} chunks from {len(store.sources())} article(s), "
-             f"embeddings {store.embedding_name}")
+        where = (
+            f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else str(settings.chroma_dir)
+        )
+        echo(
+            f"  {where}: {store.count()} chunks from {len(store.sources())} article(s), "
+            f"embeddings {store.embedding_name}"
+        )
     except QabotError as exc:
         problems += 1
         echo(f"  problem: {exc}")
@@ -42,8 +49,10 @@ def report(settings: Settings, echo: Callable[[str], None]) -> int:
     if settings.backend == "extractive":
         echo("  extractive: no LLM needed")
     elif settings.backend == "openai":
-        echo(f"  openai: model {settings.openai_model} at "
-             f"{settings.openai_base_url or 'https://api.openai.com/v1'}")
+        echo(
+            f"  openai: model {settings.openai_model} at "
+            f"{settings.openai_base_url or 'https://api.openai.com/v1'}"
+        )
     else:
         try:
             from bot.wiring import local_server

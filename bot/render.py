@@ -17,7 +17,7 @@ def _where(source: str) -> str:
         return os.path.relpath(source)
     except ValueError:
         return source
-    
+
 
 def short_source(source: str) -> str:
     return Path(source).name
@@ -38,8 +38,12 @@ def format_answer(answer: Answer, color: bool = True, width: int | None = None) 
         for c in answer.citations:
             head = f"[{c.n}] {c.title} ({short_source(c.source)}, paragraph {c.paragraph})"
             lines.append(style(head, fg="cyan"))
-            quote = textwrap.fill(f"\u201c{' '.join(c.quote.split())}\u201d", width=width - 4,
-                                  initial_indent="    ", subsequent_indent="    ")
+            quote = textwrap.fill(
+                f"\u201c{' '.join(c.quote.split())}\u201d",
+                width=width - 4,
+                initial_indent="    ",
+                subsequent_indent="    ",
+            )
             lines.append(quote)
     return "\n".join(lines)
 
@@ -53,11 +57,17 @@ def format_sources(answer: Answer | None, color: bool = True) -> str:
     out: list[str] = []
     for c in answer.citations:
         p = c.passage
-        out.append(style(f"[{c.n}] {c.title} - {_where(c.source)}, paragraph {c.paragraph}, "
-                         f"characters {p.start}-{p.end}", fg="cyan"))
+        out.append(
+            style(
+                f"[{c.n}] {c.title} - {_where(c.source)}, paragraph {c.paragraph}, "
+                f"characters {p.start}-{p.end}",
+                fg="cyan",
+            )
+        )
         text = " ".join(p.text.split())
-        out.append(textwrap.fill(text, width=width - 4, initial_indent="    ",
-                                 subsequent_indent="    "))
+        out.append(
+            textwrap.fill(text, width=width - 4, initial_indent="    ", subsequent_indent="    ")
+        )
         out.append("")
     return "\n".join(out).rstrip()
 

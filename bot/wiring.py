@@ -24,7 +24,9 @@ def build_embeddings(settings: Settings) -> tuple[Any, str]:
         if not key and not settings.openai_base_url:
             raise ConfigError("QABOT_EMBEDDINGS=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL).")
         model = settings.openai_embedding_model
-        return openai_embeddings(model, key or "unused", settings.openai_base_url), f"openai:{model}"
+        return openai_embeddings(
+            model, key or "unused", settings.openai_base_url
+        ), f"openai:{model}"
     emb = MiniLMEmbeddings()
     return emb, emb.name
 
@@ -60,9 +62,13 @@ def local_server(settings: Settings, progress: Progress | None = None) -> Any:
 
     model_path = resolve_gguf(settings.local_model, settings.models_dir, progress)
     return LlamaServer(
-        model_path, host=settings.llama_host, port=settings.llama_port,
-        n_threads=settings.llama_threads, n_ctx=settings.llama_ctx,
-        idle_minutes=settings.llama_idle_minutes, state_dir=settings.data_dir,
+        model_path,
+        host=settings.llama_host,
+        port=settings.llama_port,
+        n_threads=settings.llama_threads,
+        n_ctx=settings.llama_ctx,
+        idle_minutes=settings.llama_idle_minutes,
+        state_dir=settings.data_dir,
         progress=progress,
     )
 
@@ -74,15 +80,22 @@ def build_chat(settings: Settings, progress: Progress | None = None) -> ChatFact
     from langchain_openai import ChatOpenAI
 
     common: dict[str, Any] = dict(
-        temperature=settings.temperature, timeout=settings.timeout, max_retries=1,
-        extra_body={"max_tokens": settings.max_answer_tokens}, streaming=True,
+        temperature=settings.temperature,
+        timeout=settings.timeout,
+        max_retries=1,
+        extra_body={"max_tokens": settings.max_answer_tokens},
+        streaming=True,
     )
     if settings.backend == "openai":
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         if not key and not settings.openai_base_url:
             raise ConfigError("QABOT_BACKEND=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL).")
-        model = ChatOpenAI(model=settings.openai_model, api_key=key or "unused",
-                           base_url=settings.openai_base_url, **common)
+        model = ChatOpenAI(
+            model=settings.openai_model,
+            api_key=key or "unused",
+            base_url=settings.openai_base_url,
+            **common,
+        )
         return lambda: model
 
     state: dict[str, Any] = {}
@@ -93,8 +106,7 @@ def build_chat(settings: Settings, progress: Progress | None = None) -> ChatFact
         base_url = state["server"].ensure_running()
         if state.get("url") != base_url:
             state["url"] = base_url
-            state["model"] = ChatOpenAI(model="local", api_key="local", base_url=base_url,
-                                        **common)
+            state["model"] = ChatOpenAI(model="local", api_key="local", base_url=base_url, **common)
         return state["model"]
 
     return local
@@ -105,8 +117,14 @@ def build_engine(settings: Settings, progress: Progress | None = None) -> Engine
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     store = build_store(settings)
     ensure_index(store, settings, progress)
-    options = EngineOptions(top_k=settings.top_k, min_relevance=settings.min_relevance,
-                            max_question_chars=settings.max_question_chars)
-    return Engine(HybridSearcher(store, store.embeddings), build_chat(settings, progress),
-                  options, backend=settings.backend)
-
+    options = EngineOptions(
+        top_k=settings.top_k,
+        min_relevance=settings.min_relevance,
+        max_question_chars=settings.max_question_chars,
+    )
+    return Engine(
+        HybridSearcher(store, store.embeddings),
+        build_chat(settings, progress),
+        options,
+        backend=settings.backend,
+    )

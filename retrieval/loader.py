@@ -41,8 +41,28 @@ class Skipped:
 
 
 class _TextExtractor(HTMLParser):
-    _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "article",
-              "section", "blockquote", "header", "footer", "pre", "ul", "ol", "table"}
+    _BLOCK = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "article",
+        "section",
+        "blockquote",
+        "header",
+        "footer",
+        "pre",
+        "ul",
+        "ol",
+        "table",
+    }
     _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
 
     def __init__(self) -> None:

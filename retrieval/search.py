@@ -1,4 +1,4 @@
-"""Hybrid search: vector and BM25 results fused by reciprocal rank, near-duplicates removed."""
+"""Hybrid search: vector and BM25 candidates ranked by both signals, near-duplicates removed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ RRF_K = 60
 @dataclass(frozen=True)
 class Hit:
     """A retrieved chunk. `similarity` is cosine; `coverage` the idf-weighted share of the
-    query's terms that the chunk contains; `score` the fused rank score."""
+    query's terms that the chunk contains; `score` the fused score both are ranked by."""
 
     chunk: StoredChunk
     score: float
@@ -46,8 +46,15 @@ def _near_duplicate(a: StoredChunk, b: StoredChunk) -> bool:
 class HybridSearcher:
     """Searches one store; keeps a BM25 index of its chunks, rebuilt when the store changes."""
 
-    def __init__(self, store: ArticleStore, embeddings: Embeddings, candidates: int = 20):
+    def __init__(
+        self,
+        store: ArticleStore,
+        embeddings: Embeddings,
+        candidates: int = 20,
+        weight: float = 0.5,
+    ) -> None:
         self.store = store
+        self.weight = weight  # of vector similarity against lexical coverage
         self.embeddings = embeddings
         self.candidates = candidates
         self._lock = threading.Lock()
@@ -100,16 +107,19 @@ class HybridSearcher:
         for cid, vec in self.store.vectors(missing).items():  # lexical-only hits
             similarity[cid] = _cosine(query_vector, vec)
         terms = set(tokenize(query))
-        ranked = sorted(fused, key=lambda cid: -fused[cid])
+        scored = []
+        for cid in fused:  # candidates from either list, ranked by both signals' values
+            sim = similarity.get(cid, 0.0)
+            cov = self.coverage(bm25, terms, by_id[cid].text)
+            blended = self.weight * sim + (1 - self.weight) * cov + 0.01 * fused[cid]
+            scored.append(Hit(by_id[cid], blended, sim, cov))
+        scored.sort(key=lambda h: -h.score)
         hits: list[Hit] = []
-        for cid in ranked:
-            chunk = by_id[cid]
-            if any(_near_duplicate(chunk, h.chunk) for h in hits):
-                continue
-            hits.append(Hit(chunk, fused[cid], similarity.get(cid, 0.0),
-                            self.coverage(bm25, terms, chunk.text)))
-            if len(hits) == k:
-                break
+        for hit in scored:
+            if not any(_near_duplicate(hit.chunk, h.chunk) for h in hits):
+                hits.append(hit)
+                if len(hits) == k:
+                    break
         return hits
 
 

@@ -100,14 +100,18 @@ class ArticleStore:
                     f"qabot is configured for '{self.embedding_name}'. Rebuild it with "
                     "`qabot ingest --rebuild PATH` (or change QABOT_EMBEDDINGS back)."
                 )
-        meta = {"hnsw:space": "cosine", "embedding_model": self.embedding_name,
-                "chunker": CHUNKER_VERSION}
+        meta = {
+            "hnsw:space": "cosine",
+            "embedding_model": self.embedding_name,
+            "chunker": CHUNKER_VERSION,
+        }
         try:
             self._chunks = chunks or self._client.get_or_create_collection(
                 self._name, metadata=meta, embedding_function=None
             )
             self._docs = self._client.get_or_create_collection(
-                f"{self._name}-docs", metadata={"embedding_model": "none"},
+                f"{self._name}-docs",
+                metadata={"embedding_model": "none"},
                 embedding_function=None,
             )
         except Exception as exc:
@@ -152,8 +156,14 @@ class ArticleStore:
                     embeddings=vectors,
                     documents=[c.text for _, c in new],
                     metadatas=[
-                        {"doc_id": doc.doc_id, "source": doc.source, "title": doc.title,
-                         "paragraph": c.paragraph, "start": c.start, "end": c.end}
+                        {
+                            "doc_id": doc.doc_id,
+                            "source": doc.source,
+                            "title": doc.title,
+                            "paragraph": c.paragraph,
+                            "start": c.start,
+                            "end": c.end,
+                        }
                         for _, c in new
                     ],
                 )
@@ -161,9 +171,18 @@ class ArticleStore:
             if stale:
                 self._chunks.delete(ids=stale)
             self._docs.upsert(
-                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.text],
-                metadatas=[{"source": doc.source, "title": doc.title, "sha256": doc.sha256,
-                            "chunks": len(pairs), "ingested_at": time.time()}],
+                ids=[doc.doc_id],
+                embeddings=[[1.0]],
+                documents=[doc.text],
+                metadatas=[
+                    {
+                        "source": doc.source,
+                        "title": doc.title,
+                        "sha256": doc.sha256,
+                        "chunks": len(pairs),
+                        "ingested_at": time.time(),
+                    }
+                ],
             )
             (report.updated if meta else report.added).append(doc.source)
             report.chunks_added += len(new)
@@ -231,6 +250,12 @@ class ArticleStore:
 
 def _stored(cid: str, text: str, meta: dict[str, Any]) -> StoredChunk:
     return StoredChunk(
-        id=cid, text=text, doc_id=meta["doc_id"], source=meta["source"], title=meta["title"],
-        paragraph=int(meta["paragraph"]), start=int(meta["start"]), end=int(meta["end"]),
+        id=cid,
+        text=text,
+        doc_id=meta["doc_id"],
+        source=meta["source"],
+        title=meta["title"],
+        paragraph=int(meta["paragraph"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
     )
