@@ -12,9 +12,8 @@ from typing import Any
 import prompts
 from bot.citations import is_refusal, verify
 from bot.errors import LLMError, QabotError
+from bot.extractive import extract
 from bot.types import Answer, Passage, Turn
-from retrieval.chunking import sentences
-from retrieval.lexical import tokenize
 from retrieval.search import Hit, HybridSearcher
 
 log = logging.getLogger(__name__)
@@ -89,7 +88,7 @@ class Engine:
         draft = (
             self._generate(standalone, passages, on_token)
             if self.chat
-            else self._extract(standalone, passages)
+            else extract(standalone, passages, self.searcher.embeddings)
         )
         timings["generate"] = time.perf_counter() - t
         if is_refusal(draft):
@@ -162,22 +161,6 @@ class Engine:
         except Exception as exc:  # openai/httpx errors: translate at the boundary
             log.warning("LLM call failed: %s", type(exc).__name__, exc_info=True)
             raise LLMError(_llm_message(exc)) from exc
-
-    def _extract(self, question: str, passages: list[Passage]) -> str:
-        """The extractive backend: the sentence that best covers the question, cited."""
-        q_terms = set(tokenize(question))
-        best: tuple[float, str, int] = (0.0, "", 0)
-        for rank, p in enumerate(passages):
-            for s in sentences(p.text):
-                text = p.text[s.start : s.end]
-                have = set(tokenize(text))
-                score = len(q_terms & have) / (len(q_terms) or 1) - 0.05 * rank
-                score += 0.01 * min(len(have - q_terms), 10)  # prefer sentences that add facts
-                if score > best[0]:
-                    best = (score, text, p.n)
-        if not best[1]:
-            return "NOT IN THE ARTICLES"
-        return f"{' '.join(best[1].split())} [{best[2]}]"
 
     def _decline(self, result: Answer, reason: str, t0: float) -> Answer:
         docs = {p.doc_id for p in result.passages}

@@ -179,6 +179,24 @@ def ingest(obj: Context, paths: tuple[Path, ...], prune: bool, rebuild: bool) ->
 
 @cli.command()
 @click.pass_obj
+def setup(obj: Context) -> None:
+    """Verify the model files and prepare the configured local model (run by the installer)."""
+
+    def body() -> int:
+        from bot.model_files import minilm_files, resolve_gguf
+
+        minilm_files()
+        click.echo("Embedding model files verified (all-MiniLM-L6-v2).")
+        if obj.settings.backend == "local":
+            path = resolve_gguf(obj.settings.local_model, obj.settings.models_dir, _progress)
+            click.echo(f"Local model ready: {path}")
+        return 0
+
+    run_safely(body, obj.debug)
+
+
+@cli.command()
+@click.pass_obj
 def doctor(obj: Context) -> None:
     """Report what is configured and reachable (secrets hidden)."""
     from bot.doctor import report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     temperature: float = 0.0
     timeout: float = 60.0
     max_question_chars: int = 2000
+
+    @field_validator("data_dir", "docs", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @property
     def chroma_dir(self) -> Path:
