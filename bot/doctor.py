@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.config import Settings
 from bot.errors import QabotError
@@ -18,15 +19,16 @@ def report(settings: Settings, echo: Callable[[str], None]) -> int:
     echo("Model files")
     from bot.model_files import describe_models
 
-    for row in describe_models(settings.models_dir):
+    rows = describe_models(settings.models_dir)
+    for row in rows:
         state = (
             "verified" if row.get("verified") else ("present" if row.get("present") else "missing")
         )
         echo(f"  {row['name']}: {state}  {row.get('path') or ''}".rstrip())
-        wanted = row["name"] == "minilm" or row["name"] == settings.local_model
-        if wanted and state == "missing" and not row["name"].startswith("qwen"):
+        if row.get("detail") not in (None, "", "ok"):
+            echo(f"    {row['detail']}")
+        if row["name"] == "minilm" and not row.get("verified") and settings.embeddings == "minilm":
             problems += 1
-
     echo("Index")
     try:
         from bot.wiring import build_store
@@ -54,13 +56,23 @@ def report(settings: Settings, echo: Callable[[str], None]) -> int:
             f"{settings.openai_base_url or 'https://api.openai.com/v1'}"
         )
     else:
-        try:
-            from bot.wiring import local_server
+        from bot.llama_server import LlamaServer
 
-            status = local_server(settings).status()
+        row = next((r for r in rows if r["name"] == settings.local_model), None)
+        path = row.get("path") if row else Path(settings.local_model)
+        if not path or not Path(str(path)).exists():
+            echo(f"  local: model {settings.local_model} not ready (run `qabot setup`)")
+        else:
+            server = LlamaServer(
+                Path(str(path)),
+                host=settings.llama_host,
+                port=settings.llama_port,
+                n_threads=settings.llama_threads,
+                n_ctx=settings.llama_ctx,
+                idle_minutes=settings.llama_idle_minutes,
+                state_dir=settings.data_dir,
+            )
+            status = server.status()
             echo("  local: " + ", ".join(f"{k}={v}" for k, v in status.items()))
-        except QabotError as exc:
-            problems += 1
-            echo(f"  problem: {exc}")
     echo("All good." if not problems else f"{problems} problem(s) found.")
     return 1 if problems else 0

@@ -20,8 +20,9 @@ _NUMBER = re.compile(
     r"hundred|thousand|million|billion|dozen)\b",
     re.IGNORECASE,
 )
-_WHO_Q = re.compile(r"^\s*(who|whom|whose)\b|\bwhich (officer|official|person|man|woman|leader)",
-                    re.IGNORECASE)
+_WHO_Q = re.compile(
+    r"^\s*(who|whom|whose)\b|\bwhich (officer|official|person|man|woman|leader)", re.IGNORECASE
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
 NOT_FOUND = "NOT IN THE ARTICLES"
 
