@@ -18,7 +18,7 @@ from retrieval.search import Hit, HybridSearcher
 
 log = logging.getLogger(__name__)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 ChatFactory = Callable[[], Any]  # returns a langchain-core chat model, ready to call
 
 

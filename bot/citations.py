@@ -31,8 +31,15 @@ class Claim:
     cited: tuple[int, ...]
 
 
+_NOT_FOUND = re.compile(r"NOT IN THE ARTICLES?", re.IGNORECASE)
+
+
 def is_refusal(text: str) -> bool:
-    return bool(_REFUSAL.search(text))
+    """The model's way of saying the passages do not answer: the agreed reply, or a
+    "does not say" style sentence with no citation (a cited sentence is an answer)."""
+    if _NOT_FOUND.search(text):
+        return True
+    return bool(_REFUSAL.search(text)) and not _MARKER.search(text)
 
 
 def split_claims(answer: str) -> list[Claim]:
@@ -135,5 +142,8 @@ def verify(answer: str, question: str, passages: list[Passage]) -> tuple[str, li
                 passage=passage,
             )
             citations.append(same)
-        kept.append(f"{claim.text} [{same.n}]")
+        body, stop = (
+            (claim.text[:-1], claim.text[-1]) if claim.text[-1] in ".!?" else (claim.text, "")
+        )
+        kept.append(f"{body.rstrip()} [{same.n}]{stop}")
     return " ".join(kept), citations, ""

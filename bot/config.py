@@ -57,12 +57,39 @@ class Settings(BaseSettings):
         default=8000, validation_alias=AliasChoices("CHROMA_PORT", "QABOT_CHROMA_PORT")
     )
 
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "QABOT_SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "QABOT_SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "QABOT_SLACK_SIGNING_SECRET"),
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("SLACK_API_URL", "QABOT_SLACK_API_URL"),
+    )
+
     top_k: int = 4
     min_relevance: float = 0.25
     max_answer_tokens: int = 200
     temperature: float = 0.0
     timeout: float = 60.0
     max_question_chars: int = 2000
+
+    @field_validator("slack_api_url", mode="after")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("SLACK_API_URL must be an http(s) URL, e.g. https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="after")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
 
     @field_validator("data_dir", "docs", mode="after")
     @classmethod
@@ -86,6 +113,9 @@ class Settings(BaseSettings):
                 value = "set (hidden)" if value.get_secret_value() else "not set"
             elif value is None and name == "openai_api_key":
                 value = "not set"
+            elif isinstance(value, str) and "://" in value and "@" in value.split("/")[2]:
+                scheme, rest = value.split("://", 1)
+                value = f"{scheme}://***@{rest.split('@', 1)[1]}"  # credentials in a URL
             out[name] = str(value) if isinstance(value, Path) else value
         return out
 

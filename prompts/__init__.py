@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +17,4 @@ def load(name: str) -> str:
 
 def render(name: str, **values: str) -> str:
     """Fill a template's {placeholders}; other braces in values are left alone."""
-    text = load(name)
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
-    return text
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), load(name))
