@@ -11,7 +11,7 @@ from typing import Any
 
 import prompts
 from bot.citations import is_refusal, verify
-from bot.errors import LLMError, QabotError
+from bot.errors import InputError, LLMError, QabotError
 from bot.extractive import extract
 from bot.types import Answer, Passage, Turn
 from retrieval.search import Hit, HybridSearcher
@@ -107,7 +107,7 @@ class Engine:
         """Strip control characters and excess length; raise on an empty question."""
         text = " ".join(_CONTROL.sub(" ", question or "").split())
         if not text:
-            raise QabotError("The question is empty: type a question about the articles.")
+            raise InputError("The question is empty: type a question about the articles.")
         limit = self.options.max_question_chars
         if len(text) > limit:
             return text[
@@ -120,7 +120,9 @@ class Engine:
         """Make a follow-up standalone. Without an LLM, prefix the earlier question instead."""
         if not self.chat:
             return f"{history[-1].question} {question}"
-        convo = "\n".join(f"User: {t.question}\nAssistant: {t.answer}" for t in history)
+        convo = "\n".join(  # earlier answers trimmed: the rewrite needs names, not detail
+            f"User: {t.question[:300]}\nAssistant: {t.answer[:300]}" for t in history
+        )
         prompt = prompts.render("rewrite", history=convo, question=question)
         out = self._invoke([("user", prompt)], max_tokens=60)
         line = out.strip().splitlines()[0].strip().strip('"') if out.strip() else ""

@@ -13,6 +13,12 @@ class ConfigError(QabotError):
     exit_code = 2
 
 
+class InputError(QabotError):
+    """The user's input cannot be used (an empty question, say)."""
+
+    exit_code = 2
+
+
 class ModelFileError(QabotError):
     """A model file is missing or does not match its pinned sha256."""
 

@@ -1,0 +1,79 @@
+"""The same store code against a real Chroma server (`chroma run`), chosen by CHROMA_HOST."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT, load_settings
+from bot.wiring import build_engine, build_store
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    exe = Path(sys.executable).with_name("chroma")
+    if not exe.exists():
+        exe = Path(shutil.which("chroma") or "chroma")
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = (path / "server.log").open("w")
+    proc = subprocess.Popen(
+        [str(exe), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            opener.open(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("chroma server did not start: " + (path / "server.log").read_text())
+            time.sleep(0.1)
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def test_engine_over_a_chroma_server(
+    chroma_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(chroma_server))
+    settings = load_settings(backend="extractive", data_dir=tmp_path, docs=PROJECT_ROOT / "data")
+    engine = build_engine(settings)  # fills the empty server-side index from data/
+    assert not (tmp_path / "chroma").exists()  # nothing was written locally
+    answer = engine.answer("Who runs the Fatah Alliance?")
+    assert answer.grounded and "Amiri" in answer.text
+
+    store = build_store(settings)  # a second client sees the same index
+    assert store.count() > 0
+    assert [m["title"] for m in store.sources()] == ["article"]
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
+    from bot.errors import StoreError
+
+    settings = load_settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=_free_port())
+    with pytest.raises(StoreError, match="Chroma server"):
+        build_store(settings).count()
