@@ -1,5 +1,5 @@
 # Quick start: `make chat` (install + terminal chat), `make test` (install + tests).
-.PHONY: install chat test clean
+.PHONY: install chat test eval clean
 
 STAMP := .venv/.installed
 
@@ -16,6 +16,12 @@ test: $(STAMP)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/python -m pytest
+
+# The development set on the configured backend (default: the local LLM) beside the tutorial
+# baseline; reports in bench/out/. Extra flags: make eval EVAL_ARGS="--backend local,extractive"
+eval: $(STAMP)
+	.venv/bin/qabot eval eval/article_qa.jsonl --conversations eval/article_conversations.jsonl \
+		--report bench/out/eval.md --report bench/out/eval.json $(EVAL_ARGS)
 
 clean:
 	.venv/bin/qabot server stop || true

@@ -130,13 +130,14 @@ def write_chart(report: dict[str, Any], path: Path) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import NullFormatter
     except ImportError:
         return False
     runs = [(n, s) for n, s in report["systems"].items() if s["applicable"]]
     if not runs:
         return False
     fig, axes = plt.subplots(
-        len(runs), 1, figsize=(10, 2.2 * len(runs) + 0.8), sharex=True, squeeze=False
+        len(runs), 1, figsize=(10, 2.2 * len(runs) + 0.8), sharex=True, sharey=True, squeeze=False
     )
     for ax, (name, s) in zip(axes[:, 0], runs):
         qs = s["questions"]
@@ -144,6 +145,7 @@ def write_chart(report: dict[str, Any], path: Path) -> bool:
         colours = ["#2e7d32" if q["correct"] else "#c62828" for q in qs]
         ax.bar(range(len(qs)), seconds, color=colours)
         ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_ylabel("seconds")
         right = sum(q["correct"] for q in qs)
         ax.set_title(f"{name}: {right}/{len(qs)} correct (green), wrong in red", fontsize=10)
