@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import prompts
-from bot.citations import is_refusal, verify
+from bot.citations import VACUOUS, is_refusal, verify
 from bot.errors import InputError, LLMError, QabotError
 from bot.extractive import extract
 from bot.types import Answer, Passage, Turn
@@ -96,6 +96,11 @@ class Engine:
 
         t = time.perf_counter()
         text, citations, reason = verify(draft, standalone, passages)
+        if reason == VACUOUS and self.chat:
+            # The model echoed the question (e.g. "Besides X, who...?" -> "X"): quote the
+            # passage sentence that best answers instead, checked the same way.
+            draft = extract(standalone, passages, self.searcher.embeddings)
+            text, citations, reason = verify(draft, standalone, passages)
         timings["verify"] = time.perf_counter() - t
         if reason or not citations:
             return self._decline(result, reason or "no citation could be verified", t0)

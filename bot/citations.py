@@ -23,6 +23,7 @@ _REFUSAL = re.compile(
     re.IGNORECASE,
 )
 SUPPORT_MIN = 0.6  # share of a claim's answer terms that its quote must contain
+VACUOUS = "the answer only repeats the question"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ def _has(term: str, vocab: set[str]) -> bool:
     return any(len(v) >= 4 and (v.startswith(term) or term.startswith(v)) for v in vocab)
 
 
+def repeats_question(claim: str, question: str) -> bool:
+    """True when the claim names nothing the question did not already name."""
+    q = set(tokenize(question))
+    return all(_has(t, q) for t in tokenize(claim))
+
+
 def support(claim: str, question: str, sentence: str) -> float:
     """Weighted share of the claim's new terms (not already in the question) in the sentence."""
     q = set(tokenize(question))
@@ -116,6 +123,8 @@ def verify(answer: str, question: str, passages: list[Passage]) -> tuple[str, li
     citations: list[Citation] = []
     kept: list[str] = []
     for index, claim in enumerate(claims):
+        if index == 0 and repeats_question(claim.text, question):
+            return "", [], VACUOUS
         found = None
         for passage in passages:  # the best-supported, most on-topic quote; the model's
             rank, backed, start, end = best_quote(claim.text, question, passage)

@@ -186,3 +186,18 @@ def test_model_failure_becomes_llm_error_without_raw_text(
     message = str(err.value)
     assert hint in message
     assert str(error) not in message and "SECRET" not in message and "10.9.8.7" not in message
+
+
+def test_answer_that_only_echoes_the_question_falls_back_to_a_quote(
+    searcher: HybridSearcher, article_store: ArticleStore, fake_chat: type
+) -> None:
+    """A reply naming nothing new ("ISNA" to "Besides ISNA, ...?") is no answer: the engine
+    quotes the best passage sentence instead, verified like any answer."""
+    model = fake_chat("ISNA [1]")
+    answer = chat_engine(searcher, model).answer(
+        "Besides ISNA, which Iranian outlet reported the meeting?"
+    )
+    assert answer.grounded
+    assert "Fars" in answer.text
+    text = article_store.document_text(answer.citations[0].passage.doc_id)
+    assert all(text[c.start : c.end] == c.quote for c in answer.citations)
