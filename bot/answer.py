@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import prompts
-from bot.citations import VACUOUS, is_refusal, verify
+from bot.citations import VACUOUS, is_refusal, missing_names, verify
 from bot.errors import InputError, LLMError, QabotError
 from bot.extractive import extract
 from bot.types import Answer, Passage, Turn
@@ -96,9 +96,12 @@ class Engine:
 
         t = time.perf_counter()
         text, citations, reason = verify(draft, standalone, passages)
-        if reason == VACUOUS and self.chat:
-            # The model echoed the question (e.g. "Besides X, who...?" -> "X"): quote the
-            # passage sentence that best answers instead, checked the same way.
+        if self.chat and (
+            reason == VACUOUS or (not reason and missing_names(standalone, citations, passages))
+        ):
+            # The model echoed the question ("Besides X, who...?" -> "X") or answered about
+            # someone else: quote the passage sentence that best answers instead, verified.
+            log.info("falling back to a quote: %s", reason or "answer about other names")
             draft = extract(standalone, passages, self.searcher.embeddings)
             text, citations, reason = verify(draft, standalone, passages)
         timings["verify"] = time.perf_counter() - t

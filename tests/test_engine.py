@@ -201,3 +201,17 @@ def test_answer_that_only_echoes_the_question_falls_back_to_a_quote(
     assert "Fars" in answer.text
     text = article_store.document_text(answer.citations[0].passage.doc_id)
     assert all(text[c.start : c.end] == c.quote for c in answer.citations)
+
+
+def test_answer_about_someone_else_falls_back_to_a_quote_naming_them(
+    searcher: HybridSearcher, article_store: ArticleStore, fake_chat: type
+) -> None:
+    """The question names Heydari; a reply supported only by a passage about someone else
+    is replaced by the verified sentence that names him."""
+    model = fake_chat(
+        "Alireza Sabahifar met with the Iraqi deputy commander Tariq Abbas Ibrahim on Sunday [1]."
+    )
+    answer = chat_engine(searcher, model).answer("Which Iraqi officer did Heydari meet with?")
+    assert answer.grounded
+    assert "Tariq Abbas Ibrahim" in answer.text
+    assert all("Heydari" in c.passage.text for c in answer.citations)
