@@ -50,6 +50,16 @@ class Engine:
         self.backend = backend if chat else "extractive"
 
     # -- public --------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load what the first answer would otherwise wait for: the embedding model and the
+        local model server."""
+        self.searcher.embeddings.embed_query("warm up")
+        if self.chat:
+            try:
+                self.chat()
+            except Exception as exc:  # the first question will report it properly
+                log.warning("warm-up failed: %s", type(exc).__name__)
+
     def answer(
         self,
         question: str,

@@ -64,6 +64,7 @@ class ChatSession:
 
     def run(self) -> None:
         read = _reader(self.history_file)
+        self.engine.warm_up()
         click.echo(
             click.style("qabot", bold=True) + " - ask about the articles; /help for "
             "commands, Ctrl-D to leave."
