@@ -1,62 +1,19 @@
-"""The `qabot` command: ingest, ask, chat, doctor, server."""
+"""The `qabot` command: ingest, ask, chat, doctor, server, slack, feedback."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from bot.config import Settings, load_settings
-from bot.errors import QabotError
-
-log = logging.getLogger("qabot")
-
-
-def _progress(message: str) -> None:
-    click.echo(click.style(message, dim=True), err=True)
-
-
-class Context:
-    """What every subcommand gets: the settings (flags applied) and the --debug switch."""
-
-    def __init__(self, settings: Settings, debug: bool) -> None:
-        self.settings = settings
-        self.debug = debug
-
-    def engine(self) -> Any:
-        from bot.wiring import build_engine
-
-        return build_engine(self.settings, progress=_progress)
-
-
-def run_safely(fn: Callable[[], int | None], debug: bool) -> None:
-    """Run a command body: project errors become one `Error:` line and an exit code."""
-    try:
-        code = fn() or 0
-    except QabotError as exc:
-        click.echo(click.style(f"Error: {exc}", fg="red"), err=True)
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("\nInterrupted.", err=True)
-        code = 130
-    except Exception as exc:
-        if debug:
-            raise
-        log.debug("unexpected failure", exc_info=True)
-        click.echo(
-            click.style(
-                f"Error: unexpected failure ({type(exc).__name__}); run with --debug for details.",
-                fg="red",
-            ),
-            err=True,
-        )
-        code = 1
-    sys.exit(code)
+from bot.cli_base import Context, run_safely
+from bot.cli_base import progress as _progress
+from bot.cli_eval import eval_
+from bot.cli_slack import feedback, slack
+from bot.config import load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,86 +134,6 @@ def ingest(obj: Context, paths: tuple[Path, ...], prune: bool, rebuild: bool) ->
     run_safely(body, obj.debug)
 
 
-def _backend_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str]:
-    names = list(dict.fromkeys(n.strip() for n in (value or "").split(",") if n.strip()))
-    unknown = [n for n in names if n not in ("local", "openai", "extractive")]
-    if unknown:
-        raise click.BadParameter(f"unknown backend {unknown[0]!r}; use local, openai, extractive")
-    return names
-
-
-def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--min-accuracy, --max-false-refusal, ...: one option per threshold."""
-    from bot.evaluate import THRESHOLDS
-
-    for option, (metric, sense) in reversed(THRESHOLDS.items()):
-        side = "below" if sense == "min" else "above"
-        fn = click.option(
-            "--" + option.replace("_", "-"),
-            type=click.FloatRange(0.0, 1.0),
-            help=f"Exit 1 if a qabot backend's {metric.replace('_', ' ')} is {side} this.",
-        )(fn)
-    return fn
-
-
-@cli.command("eval")
-@click.argument("questions", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option(
-    "--conversations",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="Multi-turn threads (JSONL) to grade as well.",
-)
-@click.option(
-    "--backend",
-    "backends",
-    callback=_backend_list,
-    help="Backends to compare side by side, e.g. local,extractive (default: the configured one).",
-)
-@click.option(
-    "--report",
-    "reports",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write a report: .md (with a .png chart beside it), .json or .png. Repeatable.",
-)
-@click.option("--details", is_flag=True, help="Add a row per question to the markdown.")
-@click.option("--no-baseline", is_flag=True, help="Skip the LangChain tutorial baseline.")
-@_limit_options
-@click.pass_obj
-def eval_(
-    obj: Context,
-    questions: Path,
-    conversations: Path | None,
-    backends: list[str],
-    reports: tuple[Path, ...],
-    details: bool,
-    no_baseline: bool,
-    **limits: float | None,
-) -> None:
-    """Grade answers to a question set (eval/README.md), beside the tutorial baseline."""
-
-    def body() -> int:
-        from bot.eval_report import to_markdown, write_reports
-        from bot.eval_run import run_eval
-        from bot.evaluate import check_thresholds, load_conversations, load_questions
-
-        items = load_questions(questions)
-        threads = load_conversations(conversations) if conversations else []
-        names = backends or [obj.settings.backend]
-        report = run_eval(obj.settings, items, threads, names, not no_baseline, _progress)
-        wanted = {k: v for k, v in limits.items() if v is not None}
-        failures = check_thresholds(report["systems"], wanted)
-        if wanted:
-            report["thresholds"] = {"limits": wanted, "failures": failures}
-        write_reports(report, list(reports), details, _progress)
-        click.echo(to_markdown(report, details), nl=False)
-        for failure in failures:
-            click.echo(click.style(f"FAILED {failure}", fg="red"), err=True)
-        return 1 if failures else 0
-
-    run_safely(body, obj.debug)
-
-
 @cli.command()
 @click.pass_obj
 def setup(obj: Context) -> None:
@@ -303,6 +180,10 @@ def server(obj: Context, action: str) -> None:
         return 0
 
     run_safely(body, obj.debug)
+
+
+for command in (eval_, slack, feedback):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,13 @@ def build_chat(settings: Settings, progress: Progress | None = None) -> ChatFact
         return lambda: model
 
     state: dict[str, Any] = {}
+    lock = threading.Lock()  # answering threads must not race to start the server
 
     def local() -> Any:
+        with lock:
+            return _local_model()
+
+    def _local_model() -> Any:
         if "server" not in state:
             state["server"] = local_server(settings, progress)
         base_url = state["server"].ensure_running()
@@ -127,4 +133,23 @@ def build_engine(settings: Settings, progress: Progress | None = None) -> Engine
         build_chat(settings, progress),
         options,
         backend=settings.backend,
+    )
+
+
+def build_slack_client(settings: Settings) -> Any:
+    """The one Web API client: configured base URL; 429s retried after Retry-After, and a
+    dropped connection once (slack_sdk's default, kept)."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+    )
+
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
     )

@@ -1,0 +1,57 @@
+"""What every `qabot` subcommand shares: its context and the error-to-exit-code wrapper."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from bot.config import Settings
+from bot.errors import QabotError
+
+log = logging.getLogger("qabot")
+
+
+def progress(message: str) -> None:
+    click.echo(click.style(message, dim=True), err=True)
+
+
+class Context:
+    """What every subcommand gets: the settings (flags applied) and the --debug switch."""
+
+    def __init__(self, settings: Settings, debug: bool) -> None:
+        self.settings = settings
+        self.debug = debug
+
+    def engine(self) -> Any:
+        from bot.wiring import build_engine
+
+        return build_engine(self.settings, progress=progress)
+
+
+def run_safely(fn: Callable[[], int | None], debug: bool) -> None:
+    """Run a command body: project errors become one `Error:` line and an exit code."""
+    try:
+        code = fn() or 0
+    except QabotError as exc:
+        click.echo(click.style(f"Error: {exc}", fg="red"), err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted.", err=True)
+        code = 130
+    except Exception as exc:
+        if debug:
+            raise
+        log.debug("unexpected failure", exc_info=True)
+        click.echo(
+            click.style(
+                f"Error: unexpected failure ({type(exc).__name__}); run with --debug for details.",
+                fg="red",
+            ),
+            err=True,
+        )
+        code = 1
+    sys.exit(code)

@@ -1,0 +1,1 @@
+"""The Slack front-end: a Bolt app serving the answer engine over Socket Mode or HTTP."""

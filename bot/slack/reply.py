@@ -1,0 +1,221 @@
+"""Answering one question in Slack: progress at once, then the answer (or a short apology)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import InputError, LLMError, QabotError
+from bot.slack import format as fmt
+from bot.slack.feedback import FeedbackStore
+from bot.slack.memory import ThreadKey, ThreadMemory
+from bot.slack.worker import AnswerPool
+from bot.types import Answer, Turn
+
+log = logging.getLogger(__name__)
+
+APOLOGY_LLM = (
+    ":warning: Sorry, I can't answer right now: the language model is not responding. "
+    "Please try again in a minute."
+)
+APOLOGY = ":warning: Sorry, something went wrong while answering. Please try again."
+OVERLOADED = ":warning: Sorry, too many questions are waiting. Please ask again in a few minutes."
+BUSY_AFTER = 2  # show "busy" in the placeholder when this many answers are queued ahead
+MAX_QUEUE = 50  # beyond this, new questions are turned away politely
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a question came from and where its answer goes."""
+
+    channel: str
+    user: str | None = None
+    thread_ts: str | None = None  # the reply goes into this thread
+    assistant: bool = False  # a DM thread: try the assistant status instead of a placeholder
+    respond: Callable[..., Any] | None = None  # a slash command's response_url
+    share: bool = False  # /ask --share: the answer is posted for the whole channel
+
+    @property
+    def key(self) -> ThreadKey | None:
+        return (self.channel, self.thread_ts) if self.thread_ts else None
+
+
+class Drafts:
+    """Shows the streaming draft in the placeholder, at most once per `interval` seconds."""
+
+    def __init__(
+        self, publish: Callable[[str], None], interval: float, clock: Callable[[], float]
+    ) -> None:
+        self.publish, self.interval, self.clock = publish, interval, clock
+        self.parts: list[str] = []
+        self.last = clock()  # the placeholder itself was just posted
+
+    def add(self, piece: str) -> None:
+        self.parts.append(piece)
+        if self.clock() - self.last >= self.interval:
+            self.last = self.clock()
+            self.publish("".join(self.parts))
+
+    def wait_turn(self) -> None:
+        """Before the final update: keep to the pace (the placeholder counts as an update)."""
+        time.sleep(max(0.0, self.interval - (self.clock() - self.last)))
+
+
+class Responder:
+    """Shows progress, runs the engine in the pool, posts the answer with sources and 👍/👎."""
+
+    def __init__(
+        self,
+        engine: Any,
+        client: Any,
+        pool: AnswerPool,
+        memory: ThreadMemory,
+        feedback: FeedbackStore,
+        update_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine, self.client, self.pool = engine, client, pool
+        self.memory, self.feedback = memory, feedback
+        self.update_interval, self.clock = update_interval, clock
+
+    def ask(self, question: str, target: Target) -> None:
+        """Called by a listener after the ack; returns as soon as the job is queued."""
+        ahead = self.pool.ahead()
+        if ahead >= MAX_QUEUE:
+            log.warning("turned a question away: %d answers queued", ahead)
+            self._deliver(target, None, [fmt.notice(OVERLOADED)])
+            return
+        placeholder_ts = self._show_progress(target, ahead if ahead >= BUSY_AFTER else 0)
+        self.pool.submit(self._answer, question, target, placeholder_ts)
+
+    # -- steps ---------------------------------------------------------------------------
+    def _show_progress(self, target: Target, ahead: int) -> str | None:
+        if target.respond:
+            return None  # the slash command's ack already says so
+        if target.assistant and target.thread_ts:
+            try:
+                status = f"is busy ({ahead} ahead)..." if ahead else "is reading the articles..."
+                self.client.assistant_threads_setStatus(
+                    channel_id=target.channel, thread_ts=target.thread_ts, status=status
+                )
+                return None
+            except SlackApiError as exc:
+                log.info("no assistant status (%s); posting a placeholder", _error(exc))
+        try:
+            return self._post(target, fmt.placeholder(ahead))["ts"]
+        except SlackApiError as exc:
+            log.warning("could not post a placeholder in %s: %s", target.channel, _error(exc))
+            return None
+
+    def _answer(self, question: str, target: Target, placeholder_ts: str | None) -> None:
+        history = self.memory.turns(target.key) if target.key else []
+        drafts = None
+        if placeholder_ts:
+            drafts = Drafts(
+                lambda text: self._update(target, placeholder_ts, fmt.draft(text), quiet=True),
+                self.update_interval,
+                self.clock,
+            )
+        t0 = time.perf_counter()
+        try:
+            answer = self.engine.answer(question, history, on_token=drafts.add if drafts else None)
+        except LLMError as exc:
+            log.warning("language model failure answering in %s: %s", target.channel, exc)
+            self._finish(target, placeholder_ts, drafts, [fmt.notice(APOLOGY_LLM)])
+            return
+        except InputError as exc:  # e.g. only control characters: the message says what to do
+            self._finish(target, placeholder_ts, drafts, [fmt.notice(str(exc))])
+            return
+        except QabotError as exc:
+            log.warning("could not answer in %s: %s", target.channel, exc)
+            self._finish(target, placeholder_ts, drafts, [fmt.notice(APOLOGY)])
+            return
+        except Exception:
+            log.exception("unexpected failure answering in %s", target.channel)
+            self._finish(target, placeholder_ts, drafts, [fmt.notice(APOLOGY)])
+            return
+        answer_id = self._record(answer, target, history)
+        echo = question if target.respond else None
+        self._finish(target, placeholder_ts, drafts, fmt.answer_messages(answer, answer_id, echo))
+        if target.key:
+            self.memory.add(target.key, Turn(answer.question, answer.text))
+        log.info(
+            "answered in %s (%s, %.1f s)",
+            target.channel,
+            "grounded" if answer.grounded else "declined",
+            time.perf_counter() - t0,
+        )
+
+    def _record(self, answer: Answer, target: Target, history: list[Turn]) -> str | None:
+        try:
+            return self.feedback.record_answer(
+                answer, target.channel, target.thread_ts, target.user, history
+            )
+        except Exception:
+            log.exception("could not store the answer for feedback; posting it without buttons")
+            return None
+
+    def _finish(
+        self,
+        target: Target,
+        placeholder_ts: str | None,
+        drafts: Drafts | None,
+        messages: list[fmt.Message],
+    ) -> None:
+        if drafts and drafts.parts:
+            drafts.wait_turn()
+        self._deliver(target, placeholder_ts, messages)
+
+    def _deliver(
+        self, target: Target, placeholder_ts: str | None, messages: list[fmt.Message]
+    ) -> None:
+        try:
+            if target.respond:
+                kind = "in_channel" if target.share else "ephemeral"
+                for m in messages:
+                    target.respond(
+                        text=m.text, blocks=m.blocks, response_type=kind, replace_original=False
+                    )
+                return
+            first, rest = messages[0], messages[1:]
+            if not (placeholder_ts and self._update(target, placeholder_ts, first)):
+                self._post(target, first)
+            for m in rest:
+                self._post(target, m)
+        except SlackApiError as exc:
+            log.error("could not post the answer in %s: %s", target.channel, _error(exc))
+
+    # -- Web API -------------------------------------------------------------------------
+    def _post(self, target: Target, message: fmt.Message) -> Any:
+        return self.client.chat_postMessage(
+            channel=target.channel,
+            thread_ts=target.thread_ts,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    def _update(self, target: Target, ts: str, message: fmt.Message, quiet: bool = False) -> bool:
+        try:
+            self.client.chat_update(
+                channel=target.channel, ts=ts, text=message.text, blocks=message.blocks
+            )
+            return True
+        except SlackApiError as exc:
+            level = logging.DEBUG if quiet else logging.WARNING
+            log.log(level, "could not update %s in %s: %s", ts, target.channel, _error(exc))
+            return False
+
+
+def _error(exc: SlackApiError) -> str:
+    """The Slack error code only (never the request, which may carry a token)."""
+    try:
+        return str(exc.response.get("error") or exc.response.status_code)
+    except Exception:
+        return type(exc).__name__

@@ -1,0 +1,166 @@
+"""A fake Slack Web API on 127.0.0.1: answers POST /api/<method>, keeps the messages it was
+sent (as Slack would show them), records every call, and can answer 429 with Retry-After."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Call:
+    method: str  # a Web API method, or "response_url"
+    params: dict[str, Any]
+    status: int = 200
+    at: float = field(default_factory=time.monotonic)
+    token: str = ""
+
+
+class FakeSlackApi:
+    def __init__(
+        self, bot_token: str = "", app_token: str = "", user_id: str = "UBOT", bot_id: str = "BBOT"
+    ) -> None:
+        self.bot_token, self.app_token = bot_token, app_token
+        self.user_id, self.bot_id = user_id, bot_id
+        self.socket_url = ""
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._failures: dict[str, list[tuple[int, int]]] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), self._handler())
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/api/"
+
+    # -- control -------------------------------------------------------------------------
+    def start(self) -> FakeSlackApi:
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def response_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def fail_next(self, method: str, status: int = 429, retry_after: int = 1) -> None:
+        """The next call of `method` gets `status` (429: with Retry-After)."""
+        with self._lock:
+            self._failures.setdefault(method, []).append((status, retry_after))
+
+    # -- what happened -------------------------------------------------------------------
+    def calls_to(self, method: str, ok_only: bool = True) -> list[Call]:
+        with self._lock:
+            return [
+                c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)
+            ]
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The bot's messages in a thread, as they look now (after every update)."""
+        with self._lock:
+            return [
+                m for (ch, _), m in self.messages.items()
+                if ch == channel and m.get("thread_ts") == thread_ts
+            ]  # fmt: skip
+
+    def responses(self, name: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls_to("response_url") if c.params["_name"] == name]
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout} s; calls: {self.summary()}")
+
+    def summary(self) -> list[str]:
+        with self._lock:
+            return [f"{c.method}:{c.status}" for c in self.calls[-30:]]
+
+    # -- the API -------------------------------------------------------------------------
+    def _answer(self, method: str, params: dict[str, Any], token: str) -> tuple[int, dict, dict]:
+        with self._lock:
+            failures = self._failures.get(method)
+            if failures:
+                status, retry_after = failures.pop(0)
+                self.calls.append(Call(method, params, status, token=token))
+                return (
+                    status,
+                    {"Retry-After": str(retry_after)},
+                    {"ok": False, "error": "ratelimited"},
+                )
+            self.calls.append(Call(method, params, token=token))
+            expected = self.app_token if method == "apps.connections.open" else self.bot_token
+            if expected and token != expected:
+                return 200, {}, {"ok": False, "error": "invalid_auth"}
+            return 200, {}, self._result(method, params)
+
+    def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": self.user_id, "bot_id": self.bot_id, "team_id": "T1"}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_url}
+        channel = str(params.get("channel") or params.get("channel_id") or "")
+        if method == "chat.postMessage":
+            ts = f"1700000000.{next(self._ts):06d}"
+            self.messages[(channel, ts)] = {**params, "ts": ts, "user": self.user_id}
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method == "chat.update":
+            key = (channel, str(params.get("ts")))
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages[key].update(text=params.get("text"), blocks=params.get("blocks"))
+            return {"ok": True, "channel": channel, "ts": key[1]}
+        return {"ok": True}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = {k: v[-1] for k, v in parse_qs(raw).items()}
+                if isinstance(params.get("blocks"), str):
+                    params["blocks"] = json.loads(params["blocks"])
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                if self.path.startswith("/respond/"):
+                    params["_name"] = self.path.removeprefix("/respond/")
+                    with fake._lock:
+                        fake.calls.append(Call("response_url", params))
+                    self._send(200, {}, b"ok")
+                    return
+                method = self.path.removeprefix("/api/")
+                status, headers, body = fake._answer(method, params, token)
+                self._send(status, headers, json.dumps(body).encode())
+
+            def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128

@@ -1,0 +1,106 @@
+"""Slack rendering: nothing the bot posts can ping anyone, and messages stay within limits."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.slack import format as fmt
+from bot.types import Answer, Citation, Passage
+
+PING = re.compile(r"<[!@#]|<https?:|(?<!\u200b)@(channel|here|everyone)\b", re.IGNORECASE)
+NASTY = st.text(alphabet=st.sampled_from(list("<>&!@|^#:/ abcdehnlruU0123")) | st.characters())
+SPECIAL = ["<!channel>", "<!here>", "<@U123>", "<!subteam^S1|@t>", "<https://x.example|y>"]
+NASTY = NASTY | st.sampled_from([*SPECIAL, "@channel", "@HERE", "&lt;!here&gt;"])
+
+
+def passage(n: int = 1) -> Passage:
+    return Passage(n, f"id{n}", "doc", "/data/article.txt", "Article", 3, 0, 10, "text", 0.9)
+
+
+def citation(n: int, quote: str, title: str = "Article") -> Citation:
+    return Citation(n, "/data/article.txt", title, 3, quote, 0, len(quote), 0.9, passage(n))
+
+
+def answer(text: str, citations: list[Citation] | None = None, grounded: bool = True) -> Answer:
+    return Answer(question="q", text=text, grounded=grounded, citations=citations or [])
+
+
+def rendered(messages: list[fmt.Message]) -> str:
+    return json.dumps([[m.text, m.blocks] for m in messages], ensure_ascii=False)
+
+
+@given(st.lists(NASTY, min_size=1, max_size=6).map("".join))
+def test_no_text_can_produce_a_ping(text: str) -> None:
+    messages = fmt.answer_messages(answer(text, [citation(1, text, title=text)]), "id", text)
+    messages += [fmt.notice(text), fmt.draft(text)]
+    assert not PING.search(rendered(messages))
+
+
+def test_escaping_keeps_the_text_readable() -> None:
+    assert fmt.escape("A & B <!channel> <@U1>") == "A &amp; B &lt;!channel&gt; &lt;@U1&gt;"
+    assert fmt.escape("ask @here now") == "ask @\u200bhere now"
+    assert fmt.escape("mail me@here.com") == "mail me@\u200bhere.com"
+
+
+def test_split_respects_the_limit_and_never_cuts_an_entity() -> None:
+    text = fmt.escape("word & <b> " * 1000)
+    pieces = fmt.split_escaped(text, 100)
+    assert all(len(p) <= 100 for p in pieces)
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+    assert all(not re.search(r"&[a-z]*$", p) for p in pieces)
+    dense = fmt.escape("&" * 50)
+    assert all(re.fullmatch(r"(&amp;)+", p) for p in fmt.split_escaped(dense, 13))
+
+
+def test_long_answers_are_split_within_slack_limits() -> None:
+    long = answer(
+        "A sentence of the answer [1]. " * 1000, [citation(n, "q " * 400) for n in range(1, 80)]
+    )
+    messages = fmt.answer_messages(long, "answer-1")
+    assert len(messages) >= 2
+    for m in messages:
+        assert len(m.blocks) <= fmt.MAX_BLOCKS and len(m.text) <= 40_000
+        for block in m.blocks:
+            texts = [block.get("text", {})] + block.get("elements", [])
+            assert all(len(t.get("text", "")) <= fmt.SECTION_LIMIT for t in texts)
+    actions = [i for i, m in enumerate(messages) for b in m.blocks if b["type"] == "actions"]
+    assert actions == [len(messages) - 1]
+    sections = [b["text"]["text"] for m in messages for b in m.blocks if b["type"] == "section"]
+    assert "".join(sections).count("[1]") == 1000
+
+
+def test_grounded_answer_then_compact_sources_then_feedback() -> None:
+    [m] = fmt.answer_messages(answer("Hadi runs it [1].", [citation(1, "Hadi runs it.")]), "a1")
+    kinds = [b["type"] for b in m.blocks]
+    assert kinds == ["section", "context", "actions"]
+    source = m.blocks[1]["elements"][0]["text"]
+    assert (
+        "\u201cHadi runs it.\u201d" in source
+        and "paragraph 3" in source
+        and "article.txt" in source
+    )
+    assert {e["action_id"] for e in m.blocks[2]["elements"]} == {fmt.UP, fmt.DOWN}
+    assert all(e["value"] == "a1" for e in m.blocks[2]["elements"])
+
+
+def test_a_decline_is_marked_and_has_no_sources() -> None:
+    [m] = fmt.answer_messages(answer("The article does not say.", grounded=False), "a2")
+    assert [b["type"] for b in m.blocks] == ["section", "context", "actions"]
+    assert "does not say" in m.blocks[0]["text"]["text"] and "no sources" in rendered([m])
+    assert "\u201c" not in rendered([m])
+
+
+def test_every_mrkdwn_text_is_verbatim() -> None:
+    messages = fmt.answer_messages(answer("x [1].", [citation(1, "x")]), "a", "q")
+    messages += [fmt.placeholder(), fmt.placeholder(3), fmt.draft("x"), fmt.notice("x")]
+    objects = re.findall(r'\{"type": "mrkdwn"[^}]*\}', json.dumps([m.blocks for m in messages]))
+    assert objects and all('"verbatim": true' in o for o in objects)
+
+
+def test_busy_placeholder_says_how_many_are_ahead() -> None:
+    assert "3 question(s) ahead" in rendered([fmt.placeholder(3)])
+    assert "Busy" not in rendered([fmt.placeholder(0)])
