@@ -28,6 +28,7 @@ class EngineOptions:
     min_relevance: float = 0.25
     max_question_chars: int = 2000
     history_turns: int = 3
+    reply_deadline: float | None = None  # seconds after which a streamed reply is abandoned
 
 
 class Engine:
@@ -77,7 +78,7 @@ class Engine:
             timings["rewrite"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        hits = self.searcher.search(standalone, self.options.top_k)
+        hits = self._search(standalone)
         timings["retrieve"] = time.perf_counter() - t
         passages = [_passage(i + 1, h) for i, h in enumerate(hits)]
         result = Answer(
@@ -123,7 +124,8 @@ class Engine:
 
     def clean_question(self, question: str) -> tuple[str, str]:
         """Strip control characters and excess length; raise on an empty question."""
-        text = " ".join(_CONTROL.sub(" ", question or "").split())
+        text = (question or "").encode("utf-8", "ignore").decode("utf-8")  # lone surrogates
+        text = " ".join(_CONTROL.sub(" ", text).split())
         if not text:
             raise InputError("The question is empty: type a question about the articles.")
         limit = self.options.max_question_chars
@@ -134,6 +136,16 @@ class Engine:
         return text, ""
 
     # -- steps ---------------------------------------------------------------------------
+    def _search(self, question: str) -> list[Hit]:
+        """The best hits of the documents' current versions. If a document was replaced while
+        searching (some hits are of the version on its way out), search once more."""
+        for _ in range(2):
+            hits = self.searcher.search(question, self.options.top_k)
+            current = {c.id for c in self.searcher.store.current(h.chunk for h in hits)}
+            if len(current) == len(hits):
+                return hits
+        return [h for h in hits if h.chunk.id in current]
+
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """Make a follow-up standalone. Without an LLM, prefix the earlier question instead."""
         if not self.chat:
@@ -168,18 +180,30 @@ class Engine:
             model = self.chat()
             if max_tokens:
                 model = model.bind(extra_body={"max_tokens": max_tokens})
+            limit = self.options.reply_deadline
+            deadline = time.monotonic() + limit if limit else None
             parts: list[str] = []
+            finished = from_api = False
             for chunk in model.stream(messages):
+                meta = getattr(chunk, "response_metadata", None) or {}
+                from_api = from_api or "model_provider" in meta or "model_name" in meta
+                finished = finished or bool(meta.get("finish_reason"))
                 piece = chunk.content if isinstance(chunk.content, str) else ""
                 if piece:
                     parts.append(piece)
                     if on_token:
                         on_token(piece)
+                if deadline and time.monotonic() > deadline:  # a server trickling tokens
+                    raise LLMError(_TIMEOUT_MESSAGE)
+            if from_api and not finished:  # the connection ended before the reply did
+                raise LLMError("The language model's reply was cut off. Try again.")
             return "".join(parts)
         except QabotError:
             raise
         except Exception as exc:  # openai/httpx errors: translate at the boundary
-            log.warning("LLM call failed: %s", type(exc).__name__, exc_info=True)
+            # the traceback only with --debug: without it, the user sees one `Error:` line
+            log.warning("LLM call failed: %s", type(exc).__name__)
+            log.debug("LLM call failure details", exc_info=True)
             raise LLMError(_llm_message(exc)) from exc
 
     def _decline(self, result: Answer, reason: str, t0: float) -> Answer:
@@ -207,16 +231,34 @@ def _passage(n: int, hit: Hit) -> Passage:
     )
 
 
+_TIMEOUT_MESSAGE = "The language model did not answer in time. Try again, or raise QABOT_TIMEOUT."
+
+
+def _status(exc: BaseException | None) -> int | None:
+    """The HTTP status of an API error, looked for along the exception's causes."""
+    while exc is not None:
+        status = getattr(exc, "status_code", None)
+        if isinstance(status, int):
+            return status
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _llm_message(exc: Exception) -> str:
     name = type(exc).__name__
     if "Timeout" in name:
-        return "The language model did not answer in time. Try again, or raise QABOT_TIMEOUT."
+        return _TIMEOUT_MESSAGE
     if "Connection" in name:
         return "The language model server cannot be reached; `qabot doctor` shows its state."
     if "Authentication" in name:
         return "The language model server refused the API key (check OPENAI_API_KEY)."
     if "RateLimit" in name:
         return "The language model server is rate-limiting requests; try again shortly."
+    status = _status(exc)
+    if status is not None and status >= 500:
+        return f"The language model server failed (HTTP {status}). Try again shortly."
+    if isinstance(exc, ValueError):  # e.g. a reply that is not JSON
+        return "The language model server sent a reply qabot cannot read. Try again."
     return (
         f"The language model failed ({name}). Try again; `qabot doctor` shows the backend's state."
     )

@@ -51,10 +51,8 @@ def report(settings: Settings, echo: Callable[[str], None]) -> int:
     if settings.backend == "extractive":
         echo("  extractive: no LLM needed")
     elif settings.backend == "openai":
-        echo(
-            f"  openai: model {settings.openai_model} at "
-            f"{settings.openai_base_url or 'https://api.openai.com/v1'}"
-        )
+        url = settings.redacted()["openai_base_url"]  # credentials in the URL are masked
+        echo(f"  openai: model {settings.openai_model} at {url or 'https://api.openai.com/v1'}")
     else:
         from bot.llama_server import LlamaServer
 

@@ -17,6 +17,7 @@ from retrieval.search import HybridSearcher
 from retrieval.store import ArticleStore, make_client
 
 Progress = Callable[[str], None]
+LLM_RETRIES = 1
 
 
 def build_embeddings(settings: Settings) -> tuple[Any, str]:
@@ -83,7 +84,7 @@ def build_chat(settings: Settings, progress: Progress | None = None) -> ChatFact
     common: dict[str, Any] = dict(
         temperature=settings.temperature,
         timeout=settings.timeout,
-        max_retries=1,
+        max_retries=LLM_RETRIES,  # openai's client backs off exponentially, honours Retry-After
         extra_body={"max_tokens": settings.max_answer_tokens},
         streaming=True,
     )
@@ -127,6 +128,8 @@ def build_engine(settings: Settings, progress: Progress | None = None) -> Engine
         top_k=settings.top_k,
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
+        # every request may take QABOT_TIMEOUT, and a failed one is retried once
+        reply_deadline=settings.timeout * (LLM_RETRIES + 1),
     )
     return Engine(
         HybridSearcher(store, store.embeddings),

@@ -26,7 +26,8 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]
     skipped: list[Skipped] = []
     for path in find_files(paths):
         if not path.exists():
-            skipped.append(Skipped(str(path), "no such file or folder"))
+            reason = "broken symbolic link" if path.is_symlink() else "no such file or folder"
+            skipped.append(Skipped(str(path), reason))
             continue
         try:
             docs.append(read_document(path.resolve()))

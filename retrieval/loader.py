@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -121,7 +122,10 @@ def _title_for(path: Path, text: str) -> str:
 def read_document(path: Path) -> Document:
     """Read one file; raises ValueError with a user-facing reason if it cannot be used."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a FIFO would block for ever
+            raise ValueError("not a regular file (a pipe, socket or device)")
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise ValueError(f"too large ({size // (1024 * 1024)} MiB; limit 20 MiB)")
         data = path.read_bytes()
@@ -145,11 +149,13 @@ def read_document(path: Path) -> Document:
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Expand files and folders into article files, sorted, recursing into folders."""
+    """Expand files and folders into article files, sorted, recursing into folders. Entries
+    with an article's suffix that are not regular files (broken links, pipes) are included,
+    so that reading them reports them as skipped instead of passing over them in silence."""
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUFFIXES:
+                if not child.is_dir() and child.suffix.lower() in SUFFIXES:
                     if not any(part.startswith(".") for part in child.relative_to(path).parts):
                         yield child
         else:
