@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -36,10 +37,10 @@ def _overlaps(a: StoredChunk, b: StoredChunk) -> bool:
     return shared > 0.5 * min(a.end - a.start, b.end - b.start)
 
 
-def _near_duplicate(a: StoredChunk, b: StoredChunk) -> bool:
+def _near_duplicate(a: StoredChunk, b: StoredChunk, terms: Callable[[str], set[str]]) -> bool:
     if _overlaps(a, b):
         return True
-    ta, tb = set(tokenize(a.text)), set(tokenize(b.text))
+    ta, tb = terms(a.text), terms(b.text)
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.9
 
 
@@ -60,20 +61,22 @@ class HybridSearcher:
         self._lock = threading.Lock()
         self._bm25: BM25 | None = None
         self._chunks: list[StoredChunk] = []
+        self._index: dict[str, int] = {}  # chunk id -> its position in the BM25 index
         self._count = -1
 
     def invalidate(self) -> None:
         with self._lock:
             self._count = -1
 
-    def _lexical_index(self) -> tuple[BM25, list[StoredChunk]]:
+    def _lexical_index(self) -> tuple[BM25, list[StoredChunk], dict[str, int]]:
         with self._lock:
             count = self.store.count()
             if self._bm25 is None or count != self._count:
                 self._chunks = self.store.all_chunks()
                 self._bm25 = BM25([c.text for c in self._chunks])
+                self._index = {c.id: i for i, c in enumerate(self._chunks)}
                 self._count = count
-            return self._bm25, self._chunks
+            return self._bm25, self._chunks, self._index
 
     def coverage(self, bm25: BM25, query_terms: set[str], text: str) -> float:
         if not query_terms:
@@ -82,9 +85,27 @@ class HybridSearcher:
         total = sum(bm25.idf(t) for t in query_terms)
         return sum(bm25.idf(t) for t in query_terms if t in have) / total if total else 0.0
 
+    def _coverages(
+        self, bm25: BM25, index: dict[str, int], query_terms: set[str], chunks: list[StoredChunk]
+    ) -> dict[str, float]:
+        """coverage() of many chunks at once, read from the BM25 postings instead of
+        tokenizing each chunk; chunks not in the index (it changed meanwhile) are tokenized."""
+        import numpy as np
+
+        indexed = [c for c in chunks if c.id in index]
+        out = {c.id: self.coverage(bm25, query_terms, c.text) for c in chunks if c.id not in index}
+        total = sum(bm25.idf(t) for t in query_terms)
+        have = np.zeros(len(indexed))
+        if total:
+            positions = np.array([index[c.id] for c in indexed], dtype=np.int64)
+            for term in query_terms:
+                have += bm25.idf(term) * bm25.contains(term, positions)
+        out.update({c.id: float(h) / total if total else 0.0 for c, h in zip(indexed, have)})
+        return out
+
     def search(self, query: str, k: int = 4) -> list[Hit]:
         """The k best chunks for a query, best first."""
-        bm25, chunks = self._lexical_index()
+        bm25, chunks, index = self._lexical_index()
         if not chunks:
             return []
         query_vector = self.embeddings.embed_query(query)
@@ -107,16 +128,24 @@ class HybridSearcher:
         for cid, vec in self.store.vectors(missing).items():  # lexical-only hits
             similarity[cid] = _cosine(query_vector, vec)
         terms = set(tokenize(query))
+        covered = self._coverages(bm25, index, terms, [by_id[cid] for cid in fused])
         scored = []
         for cid in fused:  # candidates from either list, ranked by both signals' values
             sim = similarity.get(cid, 0.0)
-            cov = self.coverage(bm25, terms, by_id[cid].text)
+            cov = covered[cid]
             blended = self.weight * sim + (1 - self.weight) * cov + 0.01 * fused[cid]
             scored.append(Hit(by_id[cid], blended, sim, cov))
         scored.sort(key=lambda h: -h.score)
+        token_sets: dict[str, set[str]] = {}
+
+        def terms_of(text: str) -> set[str]:  # each candidate tokenized once per query
+            if text not in token_sets:
+                token_sets[text] = set(tokenize(text))
+            return token_sets[text]
+
         hits: list[Hit] = []
         for hit in scored:
-            if not any(_near_duplicate(hit.chunk, h.chunk) for h in hits):
+            if not any(_near_duplicate(hit.chunk, h.chunk, terms_of) for h in hits):
                 hits.append(hit)
                 if len(hits) == k:
                     break
@@ -124,7 +153,8 @@ class HybridSearcher:
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b))
-    na = sum(x * x for x in a) ** 0.5
-    nb = sum(y * y for y in b) ** 0.5
-    return dot / (na * nb) if na and nb else 0.0
+    import numpy as np
+
+    va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    na, nb = float(np.linalg.norm(va)), float(np.linalg.norm(vb))
+    return float(va @ vb) / (na * nb) if na and nb else 0.0

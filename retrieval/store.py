@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
@@ -16,6 +18,8 @@ from retrieval.chunking import chunk_text
 from retrieval.loader import Document
 
 CHUNKER_VERSION = "sent-400-1"
+LOCK_WAIT = 5.0  # seconds to wait for another program's lock on a local index
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class StoredChunk:
     paragraph: int
     start: int
     end: int
+    version: str = ""  # the document version it belongs to ("" in indexes built before)
 
 
 @dataclass
@@ -42,12 +47,18 @@ class IngestReport:
     chunks_removed: int = 0
 
 
+def version(doc: Document) -> str:
+    """A document version's id: its chunks carry it, and its record names the current one."""
+    return doc.sha256[:16]
+
+
 def chunk_ids(doc: Document, max_chars: int = 400) -> list[tuple[str, Any]]:
-    """(id, chunk) pairs; ids derive from the document and the chunk's content and place."""
+    """(id, chunk) pairs; ids derive from the document, its version and the chunk's place and
+    content, so a new version's chunks never overwrite the current one's."""
     out = []
     for chunk in chunk_text(doc.text, max_chars=max_chars):
-        digest = hashlib.sha256(f"{chunk.start}:{chunk.end}:{chunk.text}".encode()).hexdigest()
-        out.append((f"{doc.doc_id}-{digest[:16]}", chunk))
+        key = f"{version(doc)}:{chunk.start}:{chunk.end}:{chunk.text}"
+        out.append((f"{doc.doc_id}-{hashlib.sha256(key.encode()).hexdigest()[:16]}", chunk))
     return out
 
 
@@ -62,10 +73,56 @@ def make_client(data_dir: Path | None = None, host: str | None = None, port: int
             return chromadb.HttpClient(host=host, port=port, settings=settings)
         assert data_dir is not None
         data_dir.mkdir(parents=True, exist_ok=True)
+        _check_readable(data_dir)
         return chromadb.PersistentClient(path=str(data_dir), settings=settings)
+    except StoreError:
+        raise
     except Exception as exc:  # chromadb raises many types; translate at the boundary
         where = f"the Chroma server at {host}:{port}" if host else f"the index in {data_dir}"
         raise StoreError(f"Cannot open {where}: {type(exc).__name__}: {exc}") from exc
+
+
+def _check_readable(data_dir: Path) -> None:
+    """Fail clearly, instead of hanging or crashing inside Chroma, when the local index is
+    locked by another program or is not a database."""
+    db = data_dir / "chroma.sqlite3"
+    if not db.exists():
+        return
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=LOCK_WAIT)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise StoreError(
+                f"The index in {data_dir} is locked by another program (still after "
+                f"{LOCK_WAIT:g} s). Try again when it has finished."
+            ) from None
+        raise StoreError(f"Cannot open the index in {data_dir}: {exc}.") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"The index in {data_dir} is damaged ({exc}). Move that folder away and run "
+            "`qabot ingest PATH` to build a new one."
+        ) from None
+
+
+def _reading(method: F) -> F:
+    """Chroma's errors while reading (a server gone away, a damaged file) become StoreError."""
+
+    @functools.wraps(method)
+    def wrapper(self: ArticleStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"The index cannot be read ({type(exc).__name__}); `qabot doctor` shows its state."
+            ) from exc
+
+    return wrapper  # type: ignore[return-value]
 
 
 class ArticleStore:
@@ -121,6 +178,7 @@ class ArticleStore:
     def exists(self) -> bool:
         return self._open(create=False)
 
+    @_reading
     def count(self) -> int:
         return self._chunks.count() if self._open(create=False) else 0
 
@@ -135,7 +193,13 @@ class ArticleStore:
     def ingest(
         self, docs: Iterable[Document], progress: Callable[[int], None] | None = None
     ) -> IngestReport:
-        """Add new documents, replace changed ones, leave unchanged ones untouched."""
+        """Add new documents, replace changed ones, leave unchanged ones untouched.
+
+        A changed document's new chunks are written beside the old ones (unchanged text keeps
+        its vectors), then its record is switched to the new version, then the old chunks are
+        deleted. Readers filter chunks by the record's version (`current`), so a search sees
+        the old version or the new one, never a mix; an ingest that dies half-way leaves the
+        old version in place."""
         self._open(create=True)
         report = IngestReport()
         for doc in docs:
@@ -147,10 +211,19 @@ class ArticleStore:
                     progress(0)
                 continue
             pairs = chunk_ids(doc)
-            old = set(self._chunks.get(where={"doc_id": doc.doc_id}, include=[])["ids"])
+            got = self._chunks.get(
+                where={"doc_id": doc.doc_id}, include=["documents", "embeddings"]
+            )
+            old = set(got["ids"])
+            known_vectors = {
+                text: list(vec) for text, vec in zip(got["documents"], got["embeddings"])
+            }
             new = [(cid, c) for cid, c in pairs if cid not in old]
             if new:
-                vectors = self.embeddings.embed_documents([c.text for _, c in new])
+                missing = sorted({c.text for _, c in new} - known_vectors.keys())
+                if missing:
+                    known_vectors.update(zip(missing, self.embeddings.embed_documents(missing)))
+                vectors = [known_vectors[c.text] for _, c in new]
                 self._chunks.upsert(
                     ids=[cid for cid, _ in new],
                     embeddings=vectors,
@@ -163,13 +236,11 @@ class ArticleStore:
                             "paragraph": c.paragraph,
                             "start": c.start,
                             "end": c.end,
+                            "version": version(doc),
                         }
                         for _, c in new
                     ],
                 )
-            stale = sorted(old - {cid for cid, _ in pairs})
-            if stale:
-                self._chunks.delete(ids=stale)
             self._docs.upsert(
                 ids=[doc.doc_id],
                 embeddings=[[1.0]],
@@ -180,10 +251,14 @@ class ArticleStore:
                         "title": doc.title,
                         "sha256": doc.sha256,
                         "chunks": len(pairs),
+                        "version": version(doc),
                         "ingested_at": time.time(),
                     }
                 ],
             )
+            stale = sorted(old - {cid for cid, _ in pairs})
+            if stale:  # only now: until the record switched, these were the current chunks
+                self._chunks.delete(ids=stale)
             (report.updated if meta else report.added).append(doc.source)
             report.chunks_added += len(new)
             report.chunks_removed += len(stale)
@@ -206,23 +281,45 @@ class ArticleStore:
         return removed
 
     # -- reading -------------------------------------------------------------------------
+    @_reading
     def sources(self) -> list[dict[str, Any]]:
         if not self._open(create=False):
             return []
         return list(self._docs.get(include=["metadatas"])["metadatas"])
 
+    @_reading
+    def current(self, chunks: Iterable[StoredChunk]) -> list[StoredChunk]:
+        """The chunks that belong to their document's current version (a search running while
+        a document is replaced may have found chunks of the version on its way out)."""
+        chunks = list(chunks)
+        doc_ids = sorted({c.doc_id for c in chunks if c.version})
+        if not doc_ids or not self._open(create=False):
+            return chunks
+        got = self._docs.get(ids=doc_ids, include=["metadatas"])
+        versions = {i: (m or {}).get("version") for i, m in zip(got["ids"], got["metadatas"])}
+        return [c for c in chunks if not c.version or versions.get(c.doc_id) == c.version]
+
+    @_reading
     def document_text(self, doc_id: str) -> str | None:
         if not self._open(create=False):
             return None
         got = self._docs.get(ids=[doc_id], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
-    def all_chunks(self) -> list[StoredChunk]:
+    @_reading
+    def all_chunks(self, page: int = 5000) -> list[StoredChunk]:
+        """Every chunk, read in pages: one unbounded get fails on ~100k chunks ("too many
+        SQL variables" from Chroma's SQLite)."""
         if not self._open(create=False):
             return []
-        got = self._chunks.get(include=["documents", "metadatas"])
-        return [_stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        out: list[StoredChunk] = []
+        while True:
+            got = self._chunks.get(include=["documents", "metadatas"], limit=page, offset=len(out))
+            out += [_stored(*row) for row in zip(got["ids"], got["documents"], got["metadatas"])]
+            if len(got["ids"]) < page:
+                return out
 
+    @_reading
     def vectors(self, ids: list[str]) -> dict[str, list[float]]:
         """Stored embeddings of the given chunk ids (those still present)."""
         if not ids or not self._open(create=False):
@@ -230,6 +327,7 @@ class ArticleStore:
         got = self._chunks.get(ids=ids, include=["embeddings"])
         return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"])}
 
+    @_reading
     def vector_search(self, vector: list[float], k: int) -> list[tuple[StoredChunk, float]]:
         """The k nearest chunks with cosine similarity."""
         if not self._open(create=False) or k <= 0:
@@ -258,4 +356,5 @@ def _stored(cid: str, text: str, meta: dict[str, Any]) -> StoredChunk:
         paragraph=int(meta["paragraph"]),
         start=int(meta["start"]),
         end=int(meta["end"]),
+        version=str(meta.get("version") or ""),
     )

@@ -87,3 +87,10 @@ def test_empty_index_is_filled_from_the_docs_folder_on_first_use(
 
     ensure_index(store, settings, progress=messages.append)  # already filled: nothing to do
     assert store.count() == expected and len(messages) == 1
+
+
+def test_all_chunks_reads_every_chunk_in_pages(article_store: ArticleStore) -> None:
+    whole = article_store.all_chunks()
+    assert len(whole) == article_store.count()
+    paged = article_store.all_chunks(page=4)  # 21 chunks: 5 full pages and a short one
+    assert [c.id for c in paged] == [c.id for c in whole]
