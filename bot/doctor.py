@@ -54,23 +54,14 @@ def report(settings: Settings, echo: Callable[[str], None]) -> int:
         url = settings.redacted()["openai_base_url"]  # credentials in the URL are masked
         echo(f"  openai: model {settings.openai_model} at {url or 'https://api.openai.com/v1'}")
     else:
-        from bot.llama_server import LlamaServer
+        from bot.wiring import llama_server
 
         row = next((r for r in rows if r["name"] == settings.local_model), None)
         path = row.get("path") if row else Path(settings.local_model)
         if not path or not Path(str(path)).exists():
             echo(f"  local: model {settings.local_model} not ready (run `qabot setup`)")
         else:
-            server = LlamaServer(
-                Path(str(path)),
-                host=settings.llama_host,
-                port=settings.llama_port,
-                n_threads=settings.llama_threads,
-                n_ctx=settings.llama_ctx,
-                idle_minutes=settings.llama_idle_minutes,
-                state_dir=settings.data_dir,
-            )
-            status = server.status()
+            status = llama_server(settings, Path(str(path))).status()
             echo("  local: " + ", ".join(f"{k}={v}" for k, v in status.items()))
     echo("All good." if not problems else f"{problems} problem(s) found.")
     return 1 if problems else 0

@@ -58,11 +58,10 @@ def ensure_index(store: ArticleStore, settings: Settings, progress: Progress | N
         progress(f"Skipped {len(result.skipped)} unreadable file(s).")
 
 
-def local_server(settings: Settings, progress: Progress | None = None) -> Any:
+def llama_server(settings: Settings, model_path: Path, progress: Progress | None = None) -> Any:
+    """The local model server for a GGUF file, configured from settings (not started)."""
     from bot.llama_server import LlamaServer
-    from bot.model_files import resolve_gguf
 
-    model_path = resolve_gguf(settings.local_model, settings.models_dir, progress)
     return LlamaServer(
         model_path,
         host=settings.llama_host,
@@ -73,6 +72,14 @@ def local_server(settings: Settings, progress: Progress | None = None) -> Any:
         state_dir=settings.data_dir,
         progress=progress,
     )
+
+
+def local_server(settings: Settings, progress: Progress | None = None) -> Any:
+    """The server for the configured local model, assembling its file if needed."""
+    from bot.model_files import resolve_gguf
+
+    model_path = resolve_gguf(settings.local_model, settings.models_dir, progress)
+    return llama_server(settings, model_path, progress)
 
 
 def build_chat(settings: Settings, progress: Progress | None = None) -> ChatFactory | None:
