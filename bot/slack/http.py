@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -44,7 +44,9 @@ def make_server(
                 self._send(413, "too large")
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace")
-            headers = {k.lower(): v for k, v in self.headers.items()}
+            headers: dict[str, str | Sequence[str]] = {
+                k.lower(): v for k, v in self.headers.items()
+            }
             resp = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
             content_type = (resp.headers.get("content-type") or ["text/plain"])[0]
             self._send(resp.status, resp.body or "", content_type)
