@@ -16,6 +16,7 @@ from bot.engine.types import Answer, Turn
 from bot.errors import LLMError
 from bot.slack import reply
 from bot.slack.feedback import FeedbackStore
+from bot.slack.history import ThreadHistory
 from bot.slack.memory import ThreadMemory
 from bot.slack.reply import Responder, Target
 from bot.slack.worker import AnswerPool
@@ -54,7 +55,8 @@ def responder(api: FakeSlackApi, engine: GatedEngine, tmp_path: Path) -> Iterato
     client = WebClient(token="xoxb-test", base_url=api.url)
     pool = AnswerPool(workers=1)
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    yield Responder(engine, client, pool, ThreadMemory(), store, update_interval=0.0)
+    history = ThreadHistory(client, ThreadMemory(), "UBOT")
+    yield Responder(engine, client, pool, history, store, update_interval=0.0)
     engine.gate.set()
     pool.shutdown()
 
@@ -97,8 +99,47 @@ def test_follow_ups_in_a_thread_get_its_earlier_turns(
     engine.gate.set()
     responder.ask("first", Target("C1", "U1", thread_ts="1.0"))
     api.wait_for(lambda: texts(api, "C1") == ["A: first"])
-    responder.ask("second", Target("C1", "U1", thread_ts="1.0"))
+    responder.ask("second", Target("C1", "U1", thread_ts="1.0", ts="1.5"))
     responder.ask("elsewhere", Target("C1", "U1", thread_ts="2.0"))
     api.wait_for(lambda: len(engine.histories) == 3 and len(texts(api, "C1")) == 3)
     assert engine.histories[1] == [Turn("first", "A: first")]
     assert engine.histories[2] == []  # another thread: no memory of this one
+
+
+def test_a_new_responder_reads_the_thread_back_from_slack(
+    api: FakeSlackApi, engine: GatedEngine, responder: Responder, tmp_path: Path
+) -> None:
+    engine.gate.set()
+    api.record_post({"channel": "C1", "ts": "5.0", "user": "U1", "text": "<@UBOT> first"})
+    responder.ask("first", Target("C1", "U1", thread_ts="5.0", ts="5.0"))
+    api.wait_for(lambda: texts(api, "C1") == ["A: first"])
+    assert not api.calls_to("conversations.replies")  # a new thread has nothing earlier
+
+    client = WebClient(token="xoxb-test", base_url=api.url)
+    pool = AnswerPool(workers=1)
+    store = FeedbackStore(tmp_path / "feedback2.sqlite3")
+    fresh = Responder(engine, client, pool, ThreadHistory(client, ThreadMemory(), "UBOT"), store)
+    fresh.ask("second", Target("C1", "U1", thread_ts="5.0", ts="5.1"))
+    api.wait_for(lambda: len(engine.histories) == 2 and len(texts(api, "C1")) == 2)
+    assert engine.histories[1] == [Turn("first", "A: first")]
+    pool.shutdown()
+
+
+def test_thread_turns_pair_questions_with_answers() -> None:
+    answer_block = {"type": "actions", "block_id": "feedback", "elements": []}
+    thread = [
+        {"user": "U1", "ts": "1", "text": "<@UBOT> Who runs the &lt;Fatah&gt; Alliance?"},
+        {"user": "UBOT", "ts": "2", "text": "Hadi [1].", "blocks": [answer_block]},  # old post
+        {"user": "U2", "ts": "3", "text": "a remark, then a question"},
+        {"user": "UBOT", "ts": "4", "text": "Looking that up\u2026"},  # a placeholder
+        {"user": "UBOT", "ts": "5", "text": "A [1].", "blocks": [answer_block],
+         "metadata": {"event_type": "qabot_answer",
+                      "event_payload": {"question": "And he?", "answer": "A [1]."}}},
+        {"user": "U0OTHER", "bot_id": "B0", "ts": "6", "text": "another bot"},
+        {"user": "U1", "ts": "7", "text": "<@UBOT> the question being answered"},
+    ]  # fmt: skip
+    history = ThreadHistory(None, ThreadMemory(), "UBOT")
+    assert history._pair(thread) == [
+        Turn("Who runs the <Fatah> Alliance?", "Hadi [1]."),
+        Turn("And he?", "A [1]."),
+    ]

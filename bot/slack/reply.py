@@ -14,7 +14,8 @@ from bot.engine.types import Answer, AnswerEngine, Turn
 from bot.errors import InputError, LLMError, QabotError
 from bot.slack import format as fmt
 from bot.slack.feedback import FeedbackStore
-from bot.slack.memory import ThreadKey, ThreadMemory
+from bot.slack.history import ThreadHistory, answer_metadata
+from bot.slack.memory import ThreadKey
 from bot.slack.worker import AnswerPool
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Target:
     channel: str
     user: str | None = None
     thread_ts: str | None = None  # the reply goes into this thread
+    ts: str | None = None  # the post asking (a thread's turns before it are its context)
     assistant: bool = False  # a DM thread: try the assistant status instead of a placeholder
     respond: Callable[..., Any] | None = None  # a slash command's response_url
     share: bool = False  # /ask --share: the answer is posted for the whole channel
@@ -74,13 +76,13 @@ class Responder:
         engine: AnswerEngine,
         client: Any,
         pool: AnswerPool,
-        memory: ThreadMemory,
+        history: ThreadHistory,
         feedback: FeedbackStore,
         update_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine, self.client, self.pool = engine, client, pool
-        self.memory, self.feedback = memory, feedback
+        self.history, self.feedback = history, feedback
         self.update_interval, self.clock = update_interval, clock
 
     def ask(self, question: str, target: Target) -> None:
@@ -113,7 +115,7 @@ class Responder:
             return None
 
     def _answer(self, question: str, target: Target, placeholder_ts: str | None) -> None:
-        history = self.memory.turns(target.key) if target.key else []
+        history = self.history.turns(target.key, target.ts) if target.key else []
         drafts = None
         if placeholder_ts:
             drafts = Drafts(
@@ -141,9 +143,11 @@ class Responder:
             return
         answer_id = self._record(answer, target, history)
         echo = question if target.respond else None
-        self._finish(target, placeholder_ts, drafts, fmt.answer_messages(answer, answer_id, echo))
+        messages = fmt.answer_messages(answer, answer_id, echo)
+        metadata = answer_metadata(answer.question, answer.text)
+        self._finish(target, placeholder_ts, drafts, messages, metadata)
         if target.key:
-            self.memory.add(target.key, Turn(answer.question, answer.text))
+            self.history.add(target.key, Turn(answer.question, answer.text))
         log.info(
             "answered in %s (%s, %.1f s)",
             target.channel,
@@ -166,14 +170,21 @@ class Responder:
         placeholder_ts: str | None,
         drafts: Drafts | None,
         messages: list[fmt.Message],
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         if drafts and drafts.parts:
             drafts.wait_turn()
-        self._deliver(target, placeholder_ts, messages)
+        self._deliver(target, placeholder_ts, messages, metadata)
 
     def _deliver(
-        self, target: Target, placeholder_ts: str | None, messages: list[fmt.Message]
+        self,
+        target: Target,
+        placeholder_ts: str | None,
+        messages: list[fmt.Message],
+        metadata: dict[str, Any] | None = None,
     ) -> None:
+        """Post the messages (the first replaces the placeholder); `metadata` rides on the
+        first, so the thread can be read back from Slack (bot.slack.history)."""
         try:
             if target.respond:
                 kind = "in_channel" if target.share else "ephemeral"
@@ -183,15 +194,17 @@ class Responder:
                     )
                 return
             first, rest = messages[0], messages[1:]
-            if not (placeholder_ts and self._update(target, placeholder_ts, first)):
-                self._post(target, first)
+            if not (placeholder_ts and self._update(target, placeholder_ts, first, metadata)):
+                self._post(target, first, metadata)
             for m in rest:
                 self._post(target, m)
         except SlackApiError as exc:
             log.error("could not post the answer in %s: %s", target.channel, _error(exc))
 
     # -- Web API -------------------------------------------------------------------------
-    def _post(self, target: Target, message: fmt.Message) -> Any:
+    def _post(
+        self, target: Target, message: fmt.Message, metadata: dict[str, Any] | None = None
+    ) -> Any:
         return self.client.chat_postMessage(
             channel=target.channel,
             thread_ts=target.thread_ts,
@@ -199,13 +212,22 @@ class Responder:
             blocks=message.blocks,
             unfurl_links=False,
             unfurl_media=False,
+            **({"metadata": metadata} if metadata else {}),
         )
 
-    def _update(self, target: Target, ts: str, message: fmt.Message, quiet: bool = False) -> bool:
+    def _update(
+        self,
+        target: Target,
+        ts: str,
+        message: fmt.Message,
+        metadata: dict[str, Any] | None = None,
+        quiet: bool = False,
+    ) -> bool:
         try:
             self.client.chat_update(
-                channel=target.channel, ts=ts, text=message.text, blocks=message.blocks
-            )
+                channel=target.channel, ts=ts, text=message.text, blocks=message.blocks,
+                **({"metadata": metadata} if metadata else {}),
+            )  # fmt: skip
             return True
         except SlackApiError as exc:
             level = logging.DEBUG if quiet else logging.WARNING

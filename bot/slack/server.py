@@ -17,6 +17,7 @@ from bot.slack.app import create_app
 from bot.slack.dedupe import SeenKeys
 from bot.slack.deps import SlackDeps
 from bot.slack.feedback import FeedbackStore
+from bot.slack.history import ThreadHistory
 from bot.slack.memory import ThreadMemory
 from bot.slack.reply import Responder
 from bot.slack.worker import AnswerPool
@@ -75,11 +76,19 @@ def warm_up(engine: AnswerEngine, say: Say) -> None:
 
 
 def build_deps(
-    settings: Settings, engine: AnswerEngine, client: Any, workers: int = 2
+    settings: Settings,
+    engine: AnswerEngine,
+    client: Any,
+    bot_user_id: str | None = None,
+    workers: int = 2,
 ) -> SlackDeps:
     feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-    responder = Responder(engine, client, AnswerPool(workers), ThreadMemory(), feedback)
-    return SlackDeps(client=client, responder=responder, feedback=feedback, seen=SeenKeys())
+    history = ThreadHistory(client, ThreadMemory(), bot_user_id)
+    responder = Responder(engine, client, AnswerPool(workers), history, feedback)
+    return SlackDeps(
+        client=client, responder=responder, feedback=feedback, seen=SeenKeys(),
+        bot_user_id=bot_user_id,
+    )  # fmt: skip
 
 
 def serve(
@@ -99,8 +108,7 @@ def serve(
     bot_user_id = connect(client)
     engine = build_engine()
     warm_up(engine, say)
-    deps = build_deps(settings, engine, client)
-    deps.bot_user_id = bot_user_id
+    deps = build_deps(settings, engine, client, bot_user_id)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if http:
         _serve_http(deps, settings, host, port, say)

@@ -1,5 +1,6 @@
 """A fake Slack Web API on 127.0.0.1: answers POST /api/<method>, keeps the messages it was
-sent (as Slack would show them), records every call, and can answer 429 with Retry-After."""
+sent (as Slack would show them) and the people's posts it is told of, serves threads back
+(conversations.replies), records every call, and can answer 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ class FakeSlackApi:
         self.user_id, self.bot_id = user_id, bot_id
         self.socket_url = ""
         self.calls: list[Call] = []
-        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # the bot's
+        self.posts: dict[tuple[str, str], dict[str, Any]] = {}  # people's (see `record_post`)
+        self._order = itertools.count()  # every message's place in time
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -50,6 +53,16 @@ class FakeSlackApi:
 
     def response_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def record_post(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Keep a person's post (an event the test is about to deliver), as Slack would have
+        it in the channel; returns the event."""
+        with self._lock:
+            message = {k: event[k] for k in ("user", "text", "ts", "thread_ts") if k in event}
+            self.posts[(event["channel"], event["ts"])] = {
+                "type": "message", **message, "_seq": next(self._order)
+            }  # fmt: skip
+        return event
 
     def fail_next(self, method: str, status: int = 429, retry_after: int = 1) -> None:
         """The next call of `method` gets `status` (429: with Retry-After)."""
@@ -113,15 +126,32 @@ class FakeSlackApi:
         channel = str(params.get("channel") or params.get("channel_id") or "")
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
-            self.messages[(channel, ts)] = {**params, "ts": ts, "user": self.user_id}
+            self.messages[(channel, ts)] = {
+                **params, "ts": ts, "user": self.user_id, "bot_id": self.bot_id,
+                "_seq": next(self._order),
+            }  # fmt: skip
             return {"ok": True, "channel": channel, "ts": ts}
         if method == "chat.update":
             key = (channel, str(params.get("ts")))
             if key not in self.messages:
                 return {"ok": False, "error": "message_not_found"}
-            self.messages[key].update(text=params.get("text"), blocks=params.get("blocks"))
+            changed = {k: params.get(k) for k in ("text", "blocks", "metadata") if k in params}
+            self.messages[key].update(changed)
             return {"ok": True, "channel": channel, "ts": key[1]}
+        if method == "conversations.replies":
+            return {"ok": True, "messages": self._replies(channel, str(params.get("ts"))),
+                    "has_more": False}  # fmt: skip
         return {"ok": True}
+
+    def _replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """A thread as Slack serves it: the parent first, then the replies in order."""
+        found = [
+            m for (ch, ts), m in [*self.messages.items(), *self.posts.items()]
+            if ch == channel and thread_ts in (ts, m.get("thread_ts"))
+        ]  # fmt: skip
+        found.sort(key=lambda m: (m["ts"] != thread_ts, m["_seq"]))
+        keep = ("type", "user", "bot_id", "text", "blocks", "ts", "thread_ts", "metadata")
+        return [{k: m[k] for k in keep if m.get(k) is not None} for m in found]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -94,10 +94,17 @@ def _open(req: urllib.request.Request) -> tuple[int, str]:
 
 @contextmanager
 def running_bot(
-    tmp: Path, http: bool = False, debug: bool = True, **settings: str
+    tmp: Path,
+    http: bool = False,
+    debug: bool = True,
+    api: FakeSlackApi | None = None,
+    log_name: str = "bot.log",
+    **settings: str,
 ) -> Iterator[SlackStack]:
-    """Start the fakes and `qabot [--debug] slack [--http]`; stop everything afterwards."""
-    api = FakeSlackApi(BOT_TOKEN, APP_TOKEN).start()
+    """Start the fakes and `qabot [--debug] slack [--http]`; stop everything afterwards. A
+    given `api` (the same Slack across a bot's restart) is left running."""
+    own_api = api is None
+    api = api or FakeSlackApi(BOT_TOKEN, APP_TOKEN).start()
     sock = None if http else FakeSocketMode().start()
     if sock:
         api.socket_url = sock.url
@@ -110,7 +117,7 @@ def running_bot(
     )
     args = (["--debug"] if debug else []) + ["slack"]
     args += ["--http", "--host", "127.0.0.1", "--port", "0"] if http else []
-    bot = BotProcess(args, env, tmp / "bot.log")
+    bot = BotProcess(args, env, tmp / log_name)
     stack = SlackStack(api, bot, tmp / "data", sock)
     try:
         if sock:
@@ -125,7 +132,8 @@ def running_bot(
         bot.stop()
         if sock:
             sock.stop()
-        api.stop()
+        if own_api:
+            api.stop()
 
 
 def blocks_text(messages: list[dict[str, Any]]) -> str:

@@ -44,6 +44,7 @@ def answer_post(deps: SlackDeps, event: dict[str, Any], assistant: bool = False)
         channel=channel,
         user=event.get("user"),
         thread_ts=thread_ts,
+        ts=ts,
         assistant=assistant and bool(event.get("thread_ts")),
     )
     question = question_text(event.get("text", ""), deps.bot_user_id)
