@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +16,12 @@ BUNDLED_DOCS = PROJECT_ROOT / "data"
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "qabot"
+
+
+def _default_runtime_dir() -> Path:
+    """Machine-wide, per user: where local model servers are registered for every qabot."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    return Path(base) / "qabot" if base else Path(tempfile.gettempdir()) / f"qabot-{os.getuid()}"
 
 
 class Settings(BaseSettings):
@@ -38,6 +46,7 @@ class Settings(BaseSettings):
     llama_threads: int = 2
     llama_ctx: int = 4096
     llama_idle_minutes: float = 30.0
+    runtime_dir: Path = Field(default_factory=_default_runtime_dir)
 
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "QABOT_OPENAI_API_KEY")
@@ -100,7 +109,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
 
-    @field_validator("data_dir", "docs", mode="after")
+    @field_validator("data_dir", "docs", "runtime_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()

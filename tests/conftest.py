@@ -110,6 +110,7 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Set
 
     def make(docs: Path | None = None, **overrides: Any) -> Settings:
         overrides.setdefault("data_dir", tmp_path_factory.mktemp("data"))
+        overrides.setdefault("runtime_dir", tmp_path_factory.mktemp("run"))
         overrides.setdefault("backend", "extractive")
         return load_settings(docs=docs, **overrides)
 

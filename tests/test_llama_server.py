@@ -16,7 +16,7 @@ import pytest
 from conftest import free_port
 
 from bot.backends.local.model_files import resolve_gguf
-from bot.backends.local.supervisor import LlamaServer
+from bot.backends.local.supervisor import LlamaServer, running_servers
 from bot.errors import LLMError
 
 Factory = Callable[..., LlamaServer]
@@ -121,7 +121,7 @@ def test_two_processes_starting_at_once_share_one_server(
     server = make_server(smollm)  # same port and state dir as the two processes below
     script = (
         "import sys; from pathlib import Path; "
-        "from bot.backends.local.supervisor import LlamaServer; "
+        "from bot.backends.local.supervisor import LlamaServer, running_servers; "
         "s = LlamaServer(Path(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]), "
         "n_threads=1, n_ctx=1024, idle_minutes=5, state_dir=Path(sys.argv[3])); "
         "s.ensure_running(timeout=120); print(s.status()['pid'])"
@@ -161,7 +161,7 @@ def test_stops_itself_when_idle_and_starts_again(smollm: Path, make_server: Fact
 
 
 @pytest.mark.llm
-def test_other_model_restarts_our_server(
+def test_another_model_gets_its_own_server_beside(
     smollm: Path, make_server: Factory, tmp_path: Path
 ) -> None:
     server = make_server(smollm)
@@ -169,15 +169,33 @@ def test_other_model_restarts_our_server(
     old_pid = server.status()["pid"]
 
     other_model = tmp_path / "other-model.gguf"
-    shutil.copyfile(smollm, other_model)
+    with other_model.open("wb") as out:  # other content: another sha256, another server
+        out.write(smollm.read_bytes())
+        out.write(b"\0")
     messages: list[str] = []
     other = make_server(other_model, progress=messages.append)
     other.ensure_running(timeout=120)
 
-    assert any("Restarting" in m for m in messages)
-    assert other.is_healthy() and not server.is_healthy()
-    assert other.status()["pid"] != old_pid
+    assert any(f"Port {server.port} is in use" in m for m in messages)
+    assert other.is_healthy() and server.is_healthy()  # the first one was not disturbed
+    assert other.port != server.port and other.status()["pid"] != old_pid
     assert other.status()["serving"] == str(other_model.resolve())
+    running = running_servers(server.state_dir)
+    assert {r["pid"] for r in running} == {old_pid, other.status()["pid"]}
+
+
+@pytest.mark.llm
+def test_a_copy_of_the_model_elsewhere_reuses_the_server(
+    smollm: Path, make_server: Factory, tmp_path: Path
+) -> None:
+    server = make_server(smollm)
+    server.ensure_running(timeout=120)
+    copy = tmp_path / "another-data-dir" / "model.gguf"
+    copy.parent.mkdir()
+    shutil.copyfile(smollm, copy)
+    again = make_server(copy, port=free_port())  # another folder, another configured port
+    assert again.ensure_running() == server.base_url  # same content: the same server
+    assert again.status()["pid"] == server.status()["pid"]
 
 
 @pytest.mark.llm
@@ -191,13 +209,36 @@ def test_unloadable_model_reports_the_log(make_server: Factory, tmp_path: Path) 
     assert not server.state_file.exists()
 
 
-def test_port_taken_by_another_program(make_server: Factory, tmp_path: Path) -> None:
+def test_a_taken_port_is_never_an_error(make_server: Factory, tmp_path: Path) -> None:
     model = tmp_path / "unused.gguf"
     model.write_bytes(b"GGUF")
-    server = make_server(model)
+    messages: list[str] = []
+    server = make_server(model, progress=messages.append)
+    assert server._pick_port() == server.configured_port  # free: the configured one
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", server.port))
         squatter.listen()
-        with pytest.raises(LLMError, match=f"port {server.port} .*QABOT_LLAMA_PORT"):
-            server.ensure_running(timeout=5)
-    assert not server.state_file.exists()
+        port = server._pick_port()
+        assert port != server.configured_port
+        assert messages == [f"Port {server.configured_port} is in use; "
+                            f"the local model server takes port {port}."]  # fmt: skip
+        assert server.identity() is None  # a program that is not a qabot server
+
+
+@pytest.mark.llm
+def test_port_taken_by_another_program_starts_on_a_free_port(
+    smollm: Path, make_server: Factory
+) -> None:
+    server = make_server(smollm)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", server.configured_port))
+        squatter.listen()
+        url = server.ensure_running(timeout=120)
+        assert f":{server.configured_port}/" not in url and server.is_healthy()
+        status = server.status()
+        assert status["port"] == server.port and status["configured_port"] != server.port
+        again = LlamaServer(
+            smollm, host="127.0.0.1", port=server.configured_port, n_threads=1, n_ctx=1024,
+            idle_minutes=5, state_dir=server.state_dir,
+        )  # fmt: skip
+        assert again.ensure_running() == url  # found through the registry, not the port

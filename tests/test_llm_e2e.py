@@ -29,7 +29,7 @@ def qwen_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def llama_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """qabot's data dir for the server: its state file lets the CLI reuse the server."""
+    """qabot's data and runtime dir for the server: its registry lets the CLI reuse it."""
     return tmp_path_factory.mktemp("llama-state")
 
 
@@ -100,6 +100,7 @@ def test_local_backend_through_the_cli(
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
     env.update(
         QABOT_DATA_DIR=str(llama_state),
+        QABOT_RUNTIME_DIR=str(llama_state),  # where the session's server is registered
         QABOT_LOCAL_MODEL=str(qwen_path),
         QABOT_LLAMA_PORT=port,
         QABOT_LLAMA_IDLE_MINUTES="0",

@@ -211,6 +211,7 @@ def test_dead_local_server_is_started_again_by_the_next_question(tmp_path: Path)
         llama_threads=1,
         llama_ctx=1024,
         data_dir=tmp_path,
+        runtime_dir=tmp_path / "run",
     )
     from bot.backends.local.chat import local_server
 

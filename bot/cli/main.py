@@ -166,7 +166,7 @@ def doctor(obj: Context) -> None:
 @click.argument("action", type=click.Choice(["start", "stop", "status"]))
 @click.pass_obj
 def server(obj: Context, action: str) -> None:
-    """Start, stop or inspect the local model server."""
+    """Start, stop or inspect the local model server (one per model, shared machine-wide)."""
 
     def body() -> int:
         from bot.backends.local.chat import local_server
@@ -177,7 +177,13 @@ def server(obj: Context, action: str) -> None:
         elif action == "stop":
             click.echo("Stopped." if srv.stop() else "Not running.")
         else:
-            click.echo(json.dumps(srv.status(), indent=2, default=str))
+            from bot.backends.local.supervisor import running_servers
+
+            status = {
+                "this_model": srv.status(),
+                "all_servers": running_servers(obj.settings.runtime_dir),
+            }
+            click.echo(json.dumps(status, indent=2, default=str))
         return 0
 
     run_safely(body, obj.debug)

@@ -24,7 +24,7 @@ def llama_server(settings: Settings, model_path: Path, progress: Progress | None
         n_threads=settings.llama_threads,
         n_ctx=settings.llama_ctx,
         idle_minutes=settings.llama_idle_minutes,
-        state_dir=settings.data_dir,
+        state_dir=settings.runtime_dir,
         progress=progress,
     )
 

@@ -165,6 +165,16 @@ def _write_cache(path: Path, cache: Path, sha: str) -> None:
         pass  # the cache only saves time; verification already happened
 
 
+def file_sha256(path: Path, cache: Path) -> str:
+    """The sha256 of any file, remembered in the `cache` sidecar while its size and mtime hold
+    (a model file is hashed once, not at every start)."""
+    sha = _cached_sha(path, cache)
+    if sha is None:
+        sha = sha256_file(path)
+        _write_cache(path, cache, sha)
+    return sha
+
+
 def verify_file(path: Path, sha256: str, *, fix: str, cache: Path | None = None) -> Path:
     """Check `path` against its pinned sha256, or raise ModelFileError telling how to `fix` it.
 

@@ -27,10 +27,14 @@ class ActivityMiddleware:
     It also maps OpenAI's newer `max_completion_tokens` (what langchain-openai sends) onto
     `max_tokens`, the only limit llama_cpp.server's request models read; without it the field
     is silently ignored and generation runs to the end of the context.
+
+    GET /qabot answers with `identity` (pid, model path, sha256, n_ctx) at once, without the
+    model lock and without counting as activity: how qabot processes recognise the server.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, identity: dict[str, Any] | None = None) -> None:
         self.app = app
+        self.identity = json.dumps({"pid": os.getpid(), **(identity or {})}).encode()
         self.in_flight = 0
         self.last_activity = time.monotonic()
 
@@ -41,6 +45,11 @@ class ActivityMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] == "GET" and scope["path"] == "/qabot":
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": self.identity})
             return
         self.in_flight += 1
         try:
@@ -119,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m bot.backends.local.process", description=__doc__
     )
     parser.add_argument("--model", required=True, type=Path, help="path to a .gguf file")
+    parser.add_argument("--sha256", required=True, help="the model file's sha256 (its identity)")
     # no defaults here: the supervisor passes every value from the settings
     parser.add_argument("--host", required=True)
     parser.add_argument("--port", type=int, required=True)
@@ -160,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:  # llama_cpp raises ValueError for unloadable files
         print(f"error: cannot load the model: {exc}", file=sys.stderr)
         return 1
-    activity = ActivityMiddleware(app)
+    identity = {"model": str(args.model), "sha256": args.sha256, "n_ctx": args.n_ctx}
+    activity = ActivityMiddleware(app, identity)
     config = uvicorn.Config(
         activity, host=args.host, port=args.port, log_level="warning", access_log=False
     )
