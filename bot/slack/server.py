@@ -106,15 +106,16 @@ def serve(
 
 
 def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: Say) -> None:
-    from bot.slack.http import EVENTS_PATH, make_server
+    from bot.slack.gate import EVENTS_PATH, Gate
+    from bot.slack.http import Endpoint, make_server
 
-    app = create_app(deps, _secret(settings.slack_signing_secret))
     pool = deps.responder.pool
 
     def health() -> dict[str, Any]:
         return {"ok": True, "answering": pool.pending, "queued": pool.ahead()}
 
-    server = make_server(app, host, port, health)
+    gate = Gate(_secret(settings.slack_signing_secret))
+    server = make_server(Endpoint(create_app(deps), gate, health), host, port)
     bound_host, bound_port = server.server_address[:2]
     say(f"qabot is serving Slack at http://{bound_host}:{bound_port}{EVENTS_PATH} and /health")
     try:
