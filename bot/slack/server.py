@@ -126,7 +126,7 @@ def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: 
 
 
 def _serve_socket_mode(deps: SlackDeps, settings: Settings, say: Say) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.slack.socket_mode import SocketModeHandler
 
     app = create_app(deps)
     handler = SocketModeHandler(app, _secret(settings.slack_app_token), web_client=deps.client)
