@@ -22,7 +22,7 @@ from bot.slack.dedupe import SeenKeys
 from bot.slack.deps import SlackDeps
 from bot.slack.feedback import FeedbackStore
 from bot.slack.gate import MAX_BODY, Gate
-from bot.slack.http import Endpoint, Reply
+from bot.slack.http import Endpoint, Reply, make_server
 from bot.slack.memory import ThreadMemory
 from bot.slack.reply import Responder
 from bot.slack.worker import AnswerPool
@@ -139,3 +139,23 @@ def test_a_listener_failure_is_one_warning_line_with_the_traceback_only_in_debug
 
 def _records(caplog: pytest.LogCaptureFixture, text: str) -> list[Any]:
     return [r for r in caplog.records if text in r.getMessage()]
+
+
+def test_a_client_that_went_away_is_one_info_line(
+    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack")
+    server = make_server(endpoint, "127.0.0.1", 0)
+    try:
+        try:
+            raise BrokenPipeError(32, "Broken pipe")
+        except BrokenPipeError:
+            server.handle_error(None, ("203.0.113.9", 4242))  # as socketserver calls it
+    finally:
+        server.server_close()
+    [record] = caplog.records
+    assert record.levelno == logging.INFO and not record.exc_info
+    assert (
+        record.getMessage()
+        == "connection from 203.0.113.9 failed (BrokenPipeError: [Errno 32] Broken pipe)"
+    )
