@@ -181,10 +181,10 @@ def _fields_problem(obj: dict[str, Any], kind: str, where: str = "") -> str | No
         if not isinstance(value := obj.get(name), types) or not value:
             return f"{where}{kind} without {name}"
     for name, value in obj.items():
-        types = FIELD_TYPES.get(name)
+        expected = FIELD_TYPES.get(name)
         if value is None and name not in NOT_NULL:
             continue
-        if types and not isinstance(value, types):
+        if expected and not isinstance(value, expected):
             return f"{where}{name} of the wrong type"
         if name == "response_url" and not value.startswith(("https://", "http://")):
             return f"{where}response_url is not a URL"  # Bolt's respond() would raise on it
