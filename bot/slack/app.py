@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.slack.dedupe import dedupe_middleware
 from bot.slack.deps import SlackDeps
+from bot.slack.gate import request_kind
 from bot.slack.listeners import register_listeners
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _request_failed(error: Exception, body: dict, response: BoltResponse | None)
     (the traceback only with --debug) instead of Bolt's traceback, and a 400 if not yet acked."""
     from slack_bolt import BoltResponse
 
-    kind = body.get("type") or ("command" if "command" in body else "request")
+    kind = request_kind(body) or "request"
     log.warning(
         "could not handle a %s request (%s: %s)", kind, type(error).__name__, error,
         exc_info=log.isEnabledFor(logging.DEBUG),

@@ -162,9 +162,7 @@ def payload_problem(body: Any) -> str | None:
         return "not a JSON object"
     if _depth(body) > MAX_DEPTH:  # Bolt parses the body again, deeper in the stack
         return "nested too deeply"
-    kind = body.get("type")
-    if kind is None:
-        kind = next((name for name in ("command", "ssl_check") if name in body), None)
+    kind = request_kind(body)
     if not isinstance(kind, str):
         return "no type"
     problem = _fields_problem(body, kind)
@@ -174,6 +172,15 @@ def payload_problem(body: Any) -> str | None:
     if not isinstance(event.get("type"), str):
         return "event without a type"
     return _fields_problem(event, event["type"], "event ")
+
+
+def request_kind(body: dict[str, Any]) -> Any:
+    """A request's `type`; slash commands and Slack's SSL checks have none: "command" and
+    "ssl_check". Whatever JSON value the body holds, or None."""
+    kind = body.get("type")
+    if kind is None:
+        kind = next((name for name in ("command", "ssl_check") if name in body), None)
+    return kind
 
 
 def _fields_problem(obj: dict[str, Any], kind: str, where: str = "") -> str | None:
