@@ -1,4 +1,5 @@
-# Quick start: `make chat` (install + terminal chat), `make test` (install + tests).
+# Quick start: `make chat` (install + terminal chat), `make test` (install + linters, type
+# checker and tests).
 .PHONY: install chat test eval clean
 
 STAMP := .venv/.installed
@@ -15,6 +16,7 @@ chat: $(STAMP)
 test: $(STAMP)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
 # The development set on the configured backend (default: the local LLM) beside the tutorial

@@ -22,8 +22,9 @@ from typing import Any
 
 import common
 
-from bot.baseline import PROMPT, TOP_K, TutorialBaseline
+from bot.backends.local.model_files import minilm_files
 from bot.config import load_settings
+from bot.evaluation.baseline import PROMPT, TOP_K, TutorialBaseline
 from bot.wiring import build_chat, build_engine
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.ingest import load_documents
@@ -86,7 +87,9 @@ def compare(settings: Any, tmp: Path) -> None:
     engine.chat = lambda: Recorder(factory(), sent)
     extractive = build_engine(settings.model_copy(update={"backend": "extractive"}))
     docs, _ = load_documents([settings.docs])
-    baseline = TutorialBaseline(docs, MiniLMEmbeddings(), build_chat(settings), tmp / "base")
+    baseline = TutorialBaseline(
+        docs, MiniLMEmbeddings(minilm_files), build_chat(settings), tmp / "base"
+    )
     engine.warm_up()
     extractive.warm_up()
     baseline.warm_up()
@@ -142,7 +145,7 @@ def compare(settings: Any, tmp: Path) -> None:
 
 def cold_start(settings: Any) -> None:
     """`qabot ask` with no server running (own port and data folder), then again warm."""
-    from bot.model_files import resolve_gguf
+    from bot.backends.local.model_files import resolve_gguf
 
     gguf = resolve_gguf(settings.local_model, settings.models_dir)
     qabot = str(common.ROOT / ".venv" / "bin" / "qabot")

@@ -18,8 +18,10 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    """The q-quantile (0-1) of the values: the project's one percentile, scaled."""
+    from bot.evaluation.metrics import percentile as pct
+
+    return pct(values, q * 100) or 0.0
 
 
 def p50(values: Sequence[float]) -> float:

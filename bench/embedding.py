@@ -13,7 +13,7 @@ from pathlib import Path
 import common
 import numpy as np
 
-from bot.model_files import minilm_files
+from bot.backends.local.model_files import minilm_files
 from retrieval.chunking import chunk_text
 from retrieval.embeddings import MiniLMEmbeddings
 
@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     questions = common.questions()
     passages = [c.text for c in chunk_text((common.ROOT / "data" / "article.txt").read_text())]
-    ours = MiniLMEmbeddings()
+    ours = MiniLMEmbeddings(minilm_files)
     with tempfile.TemporaryDirectory() as tmp:
         theirs = chroma_default(Path(tmp))
         ours.embed_query("warm up")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import common
 
+from bot.backends.local.model_files import minilm_files
 from retrieval.chunking import chunk_text
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.ingest import ingest
@@ -23,7 +24,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    embeddings = MiniLMEmbeddings()
+    embeddings = MiniLMEmbeddings(minilm_files)
     embeddings.embed_query("warm up")
     with tempfile.TemporaryDirectory() as tmp:
         folder = common.write_articles(Path(tmp) / "articles", args.chunks)

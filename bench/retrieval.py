@@ -22,6 +22,7 @@ import common
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.backends.local.model_files import minilm_files
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.ingest import ingest
 from retrieval.search import HybridSearcher
@@ -53,7 +54,7 @@ def latencies(searcher: HybridSearcher, queries: list[str], reps: int) -> list[f
 
 
 def bundled(client, model: MiniLMEmbeddings, tmp: Path, reps: int) -> None:
-    from bot.baseline import TutorialBaseline
+    from bot.evaluation.baseline import TutorialBaseline
     from retrieval.ingest import load_documents
 
     store = ArticleStore(client, "bundled", model, model.name)
@@ -159,7 +160,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--embed-up-to", type=int, default=0)
     args = parser.parse_args()
-    model = MiniLMEmbeddings()
+    model = MiniLMEmbeddings(minilm_files)
     model.embed_query("warm up")
     with tempfile.TemporaryDirectory() as tmp:
         client = make_client(Path(tmp) / "chroma")

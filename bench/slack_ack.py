@@ -27,6 +27,8 @@ from fakes import slack_requests as sr  # noqa: E402
 from fakes.openai_chat import FakeOpenAIChat  # noqa: E402
 from fakes.stack import SlackStack, running_bot  # noqa: E402
 
+from bot.evaluation.metrics import percentile as pct  # noqa: E402
+
 QUESTIONS = [
     "Who runs the Fatah Alliance?",
     "Which Iranian news agency reported the proposal for joint exercises?",
@@ -36,8 +38,8 @@ QUESTIONS = [
 
 
 def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    """The q-quantile (0-1): the project's one percentile, scaled."""
+    return pct(values, q * 100) or 0.0
 
 
 def http_round(stack: SlackStack, n: int, round_no: int) -> list[float]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     docs: Path = BUNDLED_DOCS
     collection: str = "articles"
 
-    backend: Literal["local", "openai", "extractive"] = "local"
+    backend: str = "local"  # a name in bot.backends.BACKENDS
     local_model: str = "qwen2.5-coder-1.5b"
     llama_host: str = "127.0.0.1"
     llama_port: int = 8765
@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     timeout: float = 60.0
     max_question_chars: int = 2000
 
+    @field_validator("backend", mode="after")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        from bot.backends import NAMES
+
+        if value not in NAMES:
+            raise ValueError(f"QABOT_BACKEND must be one of {', '.join(NAMES)}")
+        return value
+
     @field_validator("slack_api_url", mode="after")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -120,7 +129,7 @@ class Settings(BaseSettings):
         return out
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment and `.env`, then apply non-None overrides."""
     clean = {k: v for k, v in overrides.items() if v is not None}
     return Settings(**clean)

@@ -1,10 +1,15 @@
 """The project's own exceptions; library errors are translated into these at the boundary."""
 
+from retrieval.errors import QabotError, StoreError
 
-class QabotError(Exception):
-    """Base class: the message is safe to show to a user (no secrets, no tracebacks)."""
-
-    exit_code = 1
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "LLMError",
+    "ModelFileError",
+    "QabotError",
+    "StoreError",
+]
 
 
 class ConfigError(QabotError):
@@ -23,13 +28,5 @@ class ModelFileError(QabotError):
     """A model file is missing or does not match its pinned sha256."""
 
 
-class StoreError(QabotError):
-    """The index is missing, unreadable, or built with another embedding model."""
-
-
 class LLMError(QabotError):
     """The language model backend failed, timed out or is unreachable."""
-
-
-class IngestError(QabotError):
-    """A file could not be ingested."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.answer import ChatFactory, Engine, EngineOptions
+from bot import backends
+from bot.backends.openai import LLM_RETRIES
 from bot.config import Settings
+from bot.engine.llm import ChatFactory
+from bot.engine.pipeline import Engine, EngineOptions
 from bot.errors import ConfigError, StoreError
 from retrieval.embeddings import MiniLMEmbeddings, openai_embeddings
 from retrieval.ingest import ingest
@@ -17,7 +19,13 @@ from retrieval.search import HybridSearcher
 from retrieval.store import ArticleStore, make_client
 
 Progress = Callable[[str], None]
-LLM_RETRIES = 1
+
+
+def minilm_embeddings() -> MiniLMEmbeddings:
+    """The local MiniLM model, its files pinned by sha256 (loaded on first use)."""
+    from bot.backends.local.model_files import minilm_files
+
+    return MiniLMEmbeddings(minilm_files)
 
 
 def build_embeddings(settings: Settings) -> tuple[Any, str]:
@@ -29,7 +37,7 @@ def build_embeddings(settings: Settings) -> tuple[Any, str]:
         return openai_embeddings(
             model, key or "unused", settings.openai_base_url
         ), f"openai:{model}"
-    emb = MiniLMEmbeddings()
+    emb = minilm_embeddings()
     return emb, emb.name
 
 
@@ -58,72 +66,9 @@ def ensure_index(store: ArticleStore, settings: Settings, progress: Progress | N
         progress(f"Skipped {len(result.skipped)} unreadable file(s).")
 
 
-def llama_server(settings: Settings, model_path: Path, progress: Progress | None = None) -> Any:
-    """The local model server for a GGUF file, configured from settings (not started)."""
-    from bot.llama_server import LlamaServer
-
-    return LlamaServer(
-        model_path,
-        host=settings.llama_host,
-        port=settings.llama_port,
-        n_threads=settings.llama_threads,
-        n_ctx=settings.llama_ctx,
-        idle_minutes=settings.llama_idle_minutes,
-        state_dir=settings.data_dir,
-        progress=progress,
-    )
-
-
-def local_server(settings: Settings, progress: Progress | None = None) -> Any:
-    """The server for the configured local model, assembling its file if needed."""
-    from bot.model_files import resolve_gguf
-
-    model_path = resolve_gguf(settings.local_model, settings.models_dir, progress)
-    return llama_server(settings, model_path, progress)
-
-
 def build_chat(settings: Settings, progress: Progress | None = None) -> ChatFactory | None:
-    """A factory for the configured chat model; None for the extractive backend."""
-    if settings.backend == "extractive":
-        return None
-    from langchain_openai import ChatOpenAI
-
-    common: dict[str, Any] = dict(
-        temperature=settings.temperature,
-        timeout=settings.timeout,
-        max_retries=LLM_RETRIES,  # openai's client backs off exponentially, honours Retry-After
-        extra_body={"max_tokens": settings.max_answer_tokens},
-        streaming=True,
-    )
-    if settings.backend == "openai":
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        if not key and not settings.openai_base_url:
-            raise ConfigError("QABOT_BACKEND=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL).")
-        model = ChatOpenAI(
-            model=settings.openai_model,
-            api_key=key or "unused",
-            base_url=settings.openai_base_url,
-            **common,
-        )
-        return lambda: model
-
-    state: dict[str, Any] = {}
-    lock = threading.Lock()  # answering threads must not race to start the server
-
-    def local() -> Any:
-        with lock:
-            return _local_model()
-
-    def _local_model() -> Any:
-        if "server" not in state:
-            state["server"] = local_server(settings, progress)
-        base_url = state["server"].ensure_running()
-        if state.get("url") != base_url:
-            state["url"] = base_url
-            state["model"] = ChatOpenAI(model="local", api_key="local", base_url=base_url, **common)
-        return state["model"]
-
-    return local
+    """A factory for the configured backend's chat model; None when it needs no LLM."""
+    return backends.get(settings.backend).chat(settings, progress)
 
 
 def build_engine(settings: Settings, progress: Progress | None = None) -> Engine:
@@ -131,18 +76,21 @@ def build_engine(settings: Settings, progress: Progress | None = None) -> Engine
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     store = build_store(settings)
     ensure_index(store, settings, progress)
-    options = EngineOptions(
+    return Engine(
+        HybridSearcher(store, store.embeddings),
+        build_chat(settings, progress),
+        engine_options(settings),
+    )
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    """The engine's options from settings (the one place their defaults live)."""
+    return EngineOptions(
         top_k=settings.top_k,
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
         # every request may take QABOT_TIMEOUT, and a failed one is retried once
         reply_deadline=settings.timeout * (LLM_RETRIES + 1),
-    )
-    return Engine(
-        HybridSearcher(store, store.embeddings),
-        build_chat(settings, progress),
-        options,
-        backend=settings.backend,
     )
 
 

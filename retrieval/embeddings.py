@@ -19,14 +19,15 @@ class MiniLMEmbeddings(Embeddings):
 
     Same files and same vectors as chromadb's DefaultEmbeddingFunction, but each batch is
     padded only to its longest member instead of 256 tokens, and texts are batched by length.
-    The model loads on first use, never at construction.
+    The model loads on first use, never at construction: `files` is called then and returns
+    the paths of `model.onnx` and `tokenizer.json` (verified by whoever provides them).
     """
 
     name = MINILM_NAME
 
     def __init__(
         self,
-        files: Callable[[], dict[str, Path]] | None = None,
+        files: Callable[[], dict[str, Path]],
         batch_size: int = 32,
         threads: int | None = None,
     ) -> None:
@@ -45,10 +46,6 @@ class MiniLMEmbeddings(Embeddings):
             import onnxruntime as ort
             from tokenizers import Tokenizer
 
-            if self._files is None:
-                from bot.model_files import minilm_files
-
-                self._files = minilm_files
             files = self._files()
             tokenizer = Tokenizer.from_file(str(files["tokenizer.json"]))
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
@@ -99,13 +96,14 @@ class MiniLMEmbeddings(Embeddings):
         return self._embed([text])[0]
 
 
-def openai_embeddings(model: str, api_key: str | None, base_url: str | None) -> Embeddings:
+def openai_embeddings(model: str, api_key: str, base_url: str | None) -> Embeddings:
     """OpenAI (or any compatible server) embeddings.
 
     Token-length checking is off: it needs tiktoken's encoding files, a download.
     """
     from langchain_openai import OpenAIEmbeddings
+    from pydantic import SecretStr
 
     return OpenAIEmbeddings(
-        model=model, api_key=api_key, base_url=base_url, check_embedding_ctx_length=False
+        model=model, api_key=SecretStr(api_key), base_url=base_url, check_embedding_ctx_length=False
     )

@@ -3,50 +3,11 @@
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-_TOKEN = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*", re.UNICODE)
-_FOLD = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
-)
-
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
-    out over own same she should so some such than that the their theirs them themselves then
-    there these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your yours also did does according said says
-    s t don article mentioned mention tell""".split()
-)
-
-
-def fold(text: str) -> str:
-    """Lower-case, curly quotes and dashes straightened, accents kept."""
-    return unicodedata.normalize("NFKC", text).translate(_FOLD).lower()
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def tokenize(text: str) -> list[str]:
-    """Content-word tokens: folded, possessives dropped, stopwords removed, lightly stemmed."""
-    out = []
-    for tok in _TOKEN.findall(fold(text)):
-        if tok.endswith("'s"):
-            tok = tok[:-2]
-        if tok and tok not in STOPWORDS:
-            out.append(_stem(tok))
-    return out
+from retrieval.text import tokenize
 
 
 class BM25:
@@ -62,7 +23,7 @@ class BM25:
 
         self.k1, self.b = k1, b
         self.n = len(texts)
-        self.lengths = [0] * self.n
+        self.lengths: list[int] = [0] * self.n
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, text in enumerate(texts):
             counts = Counter(tokenize(text))
@@ -75,10 +36,10 @@ class BM25:
         self._weights: dict[str, Any] = {}
         for term, pairs in postings.items():
             docs = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
-            tf = np.fromiter((t for _, t in pairs), dtype=np.float64, count=len(pairs))
+            tfs = np.fromiter((t for _, t in pairs), dtype=np.float64, count=len(pairs))
             norm = 1 - b + b * lengths[docs] / self.avgdl
             self._docs[term] = docs
-            self._weights[term] = tf * (k1 + 1) / (tf + k1 * norm)
+            self._weights[term] = tfs * (k1 + 1) / (tfs + k1 * norm)
 
     def df(self, term: str) -> int:
         """How many texts contain the term."""

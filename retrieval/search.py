@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from retrieval.lexical import BM25, tokenize
+from retrieval.lexical import BM25
 from retrieval.store import ArticleStore, StoredChunk
+from retrieval.text import cosine, tokenize
 
 RRF_K = 60
 
@@ -64,10 +65,6 @@ class HybridSearcher:
         self._index: dict[str, int] = {}  # chunk id -> its position in the BM25 index
         self._count = -1
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._count = -1
-
     def _lexical_index(self) -> tuple[BM25, list[StoredChunk], dict[str, int]]:
         with self._lock:
             count = self.store.count()
@@ -103,6 +100,11 @@ class HybridSearcher:
         out.update({c.id: float(h) / total if total else 0.0 for c, h in zip(indexed, have)})
         return out
 
+    def current(self, hits: list[Hit]) -> list[Hit]:
+        """The hits whose chunks belong to their document's current version."""
+        ids = {c.id for c in self.store.current(h.chunk for h in hits)}
+        return [h for h in hits if h.chunk.id in ids]
+
     def search(self, query: str, k: int = 4) -> list[Hit]:
         """The k best chunks for a query, best first."""
         bm25, chunks, index = self._lexical_index()
@@ -126,7 +128,7 @@ class HybridSearcher:
 
         missing = [cid for cid in fused if cid not in similarity]
         for cid, vec in self.store.vectors(missing).items():  # lexical-only hits
-            similarity[cid] = _cosine(query_vector, vec)
+            similarity[cid] = cosine(query_vector, vec)
         terms = set(tokenize(query))
         covered = self._coverages(bm25, index, terms, [by_id[cid] for cid in fused])
         scored = []
@@ -150,11 +152,3 @@ class HybridSearcher:
                 if len(hits) == k:
                     break
         return hits
-
-
-def _cosine(a: list[float], b: list[float]) -> float:
-    import numpy as np
-
-    va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    na, nb = float(np.linalg.norm(va)), float(np.linalg.norm(vb))
-    return float(va @ vb) / (na * nb) if na and nb else 0.0

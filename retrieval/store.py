@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
-from bot.errors import StoreError
-from retrieval.chunking import chunk_text
+from retrieval.chunking import Chunk, chunk_text
+from retrieval.errors import StoreError
 from retrieval.loader import Document
 
 CHUNKER_VERSION = "sent-400-1"
@@ -52,7 +52,7 @@ def version(doc: Document) -> str:
     return doc.sha256[:16]
 
 
-def chunk_ids(doc: Document, max_chars: int = 400) -> list[tuple[str, Any]]:
+def chunk_ids(doc: Document, max_chars: int = 400) -> list[tuple[str, Chunk]]:
     """(id, chunk) pairs; ids derive from the document, its version and the chunk's place and
     content, so a new version's chunks never overwrite the current one's."""
     out = []
@@ -157,6 +157,12 @@ class ArticleStore:
                     f"qabot is configured for '{self.embedding_name}'. Rebuild it with "
                     "`qabot ingest --rebuild PATH` (or change QABOT_EMBEDDINGS back)."
                 )
+            chunker = (chunks.metadata or {}).get("chunker", CHUNKER_VERSION)
+            if chunker != CHUNKER_VERSION:
+                raise StoreError(
+                    f"The index '{self._name}' was chunked by '{chunker}', but this qabot "
+                    f"chunks by '{CHUNKER_VERSION}'. Rebuild it with `qabot ingest --rebuild PATH`."
+                )
         meta = {
             "hnsw:space": "cosine",
             "embedding_model": self.embedding_name,
@@ -174,9 +180,6 @@ class ArticleStore:
         except Exception as exc:
             raise StoreError(f"Cannot open the index: {type(exc).__name__}: {exc}") from exc
         return True
-
-    def exists(self) -> bool:
-        return self._open(create=False)
 
     @_reading
     def count(self) -> int:
@@ -207,64 +210,70 @@ class ArticleStore:
             meta = known["metadatas"][0] if known["ids"] else None
             if meta and meta.get("sha256") == doc.sha256:
                 report.unchanged.append(doc.source)
-                if progress:
-                    progress(0)
-                continue
-            pairs = chunk_ids(doc)
-            got = self._chunks.get(
-                where={"doc_id": doc.doc_id}, include=["documents", "embeddings"]
-            )
-            old = set(got["ids"])
-            known_vectors = {
-                text: list(vec) for text, vec in zip(got["documents"], got["embeddings"])
-            }
-            new = [(cid, c) for cid, c in pairs if cid not in old]
-            if new:
-                missing = sorted({c.text for _, c in new} - known_vectors.keys())
-                if missing:
-                    known_vectors.update(zip(missing, self.embeddings.embed_documents(missing)))
-                vectors = [known_vectors[c.text] for _, c in new]
-                self._chunks.upsert(
-                    ids=[cid for cid, _ in new],
-                    embeddings=vectors,
-                    documents=[c.text for _, c in new],
-                    metadatas=[
-                        {
-                            "doc_id": doc.doc_id,
-                            "source": doc.source,
-                            "title": doc.title,
-                            "paragraph": c.paragraph,
-                            "start": c.start,
-                            "end": c.end,
-                            "version": version(doc),
-                        }
-                        for _, c in new
-                    ],
-                )
-            self._docs.upsert(
-                ids=[doc.doc_id],
-                embeddings=[[1.0]],
-                documents=[doc.text],
-                metadatas=[
-                    {
-                        "source": doc.source,
-                        "title": doc.title,
-                        "sha256": doc.sha256,
-                        "chunks": len(pairs),
-                        "version": version(doc),
-                        "ingested_at": time.time(),
-                    }
-                ],
-            )
-            stale = sorted(old - {cid for cid, _ in pairs})
-            if stale:  # only now: until the record switched, these were the current chunks
-                self._chunks.delete(ids=stale)
-            (report.updated if meta else report.added).append(doc.source)
-            report.chunks_added += len(new)
-            report.chunks_removed += len(stale)
+                added = 0
+            else:
+                added, removed = self._replace(doc)
+                (report.updated if meta else report.added).append(doc.source)
+                report.chunks_added += added
+                report.chunks_removed += removed
             if progress:
-                progress(len(new))
+                progress(added)
         return report
+
+    def _replace(self, doc: Document) -> tuple[int, int]:
+        """Write a document's new version: its new chunks, then its record, then drop the old
+        version's chunks. Returns (chunks added, chunks removed)."""
+        pairs = chunk_ids(doc)
+        got = self._chunks.get(where={"doc_id": doc.doc_id}, include=["documents", "embeddings"])
+        old = set(got["ids"])
+        known = {text: list(vec) for text, vec in zip(got["documents"], got["embeddings"])}
+        new = [(cid, c) for cid, c in pairs if cid not in old]
+        if new:
+            self._write_chunks(doc, new, known)
+        self._docs.upsert(
+            ids=[doc.doc_id],
+            embeddings=[[1.0]],
+            documents=[doc.text],
+            metadatas=[
+                {
+                    "source": doc.source,
+                    "title": doc.title,
+                    "sha256": doc.sha256,
+                    "chunks": len(pairs),
+                    "version": version(doc),
+                    "ingested_at": time.time(),
+                }
+            ],
+        )
+        stale = sorted(old - {cid for cid, _ in pairs})
+        if stale:  # only now: until the record switched, these were the current chunks
+            self._chunks.delete(ids=stale)
+        return len(new), len(stale)
+
+    def _write_chunks(
+        self, doc: Document, new: list[tuple[str, Chunk]], known: dict[str, list[float]]
+    ) -> None:
+        """Embed (reusing the vectors of unchanged text) and store a version's new chunks."""
+        missing = sorted({c.text for _, c in new} - known.keys())
+        if missing:
+            known.update(zip(missing, self.embeddings.embed_documents(missing)))
+        self._chunks.upsert(
+            ids=[cid for cid, _ in new],
+            embeddings=[known[c.text] for _, c in new],
+            documents=[c.text for _, c in new],
+            metadatas=[
+                {
+                    "doc_id": doc.doc_id,
+                    "source": doc.source,
+                    "title": doc.title,
+                    "paragraph": c.paragraph,
+                    "start": c.start,
+                    "end": c.end,
+                    "version": version(doc),
+                }
+                for _, c in new
+            ],
+        )
 
     def remove(self, sources: Iterable[str]) -> int:
         """Remove documents by source; returns how many chunks went with them."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,29 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessageChunk
 
+from bot import wiring
+from bot.backends.local.model_files import minilm_files
 from bot.config import PROJECT_ROOT, Settings, load_settings
+from bot.engine.pipeline import EngineOptions
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.ingest import ingest
 from retrieval.store import ArticleStore, make_client
 
 ARTICLE = PROJECT_ROOT / "data" / "article.txt"
+QABOT = Path(sys.executable).parent / "qabot"  # the installed command, beside this Python
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def engine_options(**overrides: Any) -> EngineOptions:
+    """The engine options that the default settings give (overrides applied)."""
+    return wiring.engine_options(Settings(_env_file=None, **overrides))  # type: ignore[call-arg]
+
 
 _SECRET_PREFIXES = ("QABOT_", "SLACK_", "OPENAI_", "CHROMA_")
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
@@ -50,7 +69,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
 @pytest.fixture(scope="session")
 def embeddings() -> MiniLMEmbeddings:
     """The real local MiniLM model, loaded once for the whole run."""
-    emb = MiniLMEmbeddings()
+    emb = MiniLMEmbeddings(minilm_files)
     emb.embed_query("warm up")
     return emb
 

@@ -7,13 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import ARTICLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.chunking import Chunk, chunk_text, sentences
+from retrieval.chunking import Chunk, chunk_text
 from retrieval.loader import read_document
+from retrieval.text import sentences
 
-ARTICLE = Path(__file__).resolve().parent.parent / "data" / "article.txt"
 BLANK_LINE = re.compile(r"\n[ \t]*\n")  # what separates paragraphs
 
 EDGE_CASES = {

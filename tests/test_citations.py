@@ -4,18 +4,19 @@ and every quote is verbatim from the article."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from conftest import ARTICLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.citations import is_refusal, verify
-from bot.types import Citation, Passage
-from retrieval.chunking import chunk_text, sentences
+from bot.engine.citations import is_refusal, verify
+from bot.engine.types import Citation, Passage
+from retrieval.chunking import chunk_text
 from retrieval.loader import read_document
+from retrieval.store import StoredChunk
+from retrieval.text import sentences
 
-ARTICLE = Path(__file__).resolve().parent.parent / "data" / "article.txt"
 DOC = read_document(ARTICLE)
 CHUNKS = chunk_text(DOC.text)
 SENTENCES = [DOC.text[s.start : s.end] for s in sentences(DOC.text)]
@@ -23,18 +24,17 @@ SENTENCES = [DOC.text[s.start : s.end] for s in sentences(DOC.text)]
 
 def passage(n: int, index: int) -> Passage:
     c = CHUNKS[index]
-    return Passage(
-        n=n,
+    chunk = StoredChunk(
         id=f"{DOC.doc_id}-{index}",
+        text=c.text,
         doc_id=DOC.doc_id,
         source=DOC.source,
         title=DOC.title,
         paragraph=c.paragraph,
         start=c.start,
         end=c.end,
-        text=c.text,
-        score=0.5,
     )
+    return Passage(n=n, chunk=chunk, score=0.5)
 
 
 def passages_with(*needles: str) -> list[Passage]:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import ARTICLE, QABOT
 
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.store import ArticleStore, make_client
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTICLE = ROOT / "data" / "article.txt"
-QABOT = Path(sys.executable).parent / "qabot"
 FATAH = "Who runs the Fatah Alliance?"
 
 

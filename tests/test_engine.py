@@ -9,10 +9,12 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from conftest import engine_options
 
-from bot.answer import Engine
+from bot.engine.citations import NOT_FOUND
+from bot.engine.pipeline import Engine
+from bot.engine.types import Answer, Turn
 from bot.errors import LLMError, QabotError
-from bot.types import Answer, Turn
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.search import HybridSearcher
 from retrieval.store import ArticleStore
@@ -30,7 +32,7 @@ def searcher(article_store: ArticleStore, embeddings: MiniLMEmbeddings) -> Hybri
 
 @pytest.fixture
 def engine(searcher: HybridSearcher) -> Engine:
-    return Engine(searcher, chat=None)
+    return Engine(searcher, chat=None, options=engine_options())
 
 
 def assert_grounded(answer: Answer, store: ArticleStore, must_quote: str) -> None:
@@ -88,7 +90,7 @@ def test_follow_up_without_a_model_carries_the_earlier_question(engine: Engine) 
 
 # -- a chat model that behaves --------------------------------------------------------------
 def chat_engine(searcher: HybridSearcher, model: object) -> Engine:
-    return Engine(searcher, chat=lambda: model, backend="openai")
+    return Engine(searcher, chat=lambda: model, options=engine_options())
 
 
 def test_answer_citing_the_wrong_passage_is_repaired(
@@ -138,7 +140,8 @@ def test_prompt_holds_system_prompt_passages_and_question(
 
     [(system_role, system), (user_role, user)] = model.received[0]
     assert (system_role, user_role) == ("system", "user")
-    assert system.strip() == (ROOT / "prompts" / "system.md").read_text(encoding="utf-8").strip()
+    template = (ROOT / "prompts" / "system.md").read_text(encoding="utf-8").strip()
+    assert system.strip() == template.replace("{not_found}", NOT_FOUND)
     assert len(answer.passages) == 4
     for p in answer.passages:
         assert f"[{p.n}] {' '.join(p.text.split())}" in user

@@ -5,41 +5,28 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import QABOT, engine_options
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from bot.answer import Engine
-from bot.baseline import TutorialBaseline
-from bot.eval_run import EngineSystem
-from bot.evaluate import (
-    EvalDataError,
-    Graded,
-    Item,
-    Outcome,
-    Span,
-    check_thresholds,
-    fold,
-    grade,
-    holds_support,
-    load_conversations,
-    load_questions,
-    meets_expect,
-    metrics,
-    percentile,
-)
+from bot.engine.pipeline import Engine
+from bot.evaluation.baseline import TutorialBaseline
+from bot.evaluation.dataset import EvalDataError, Item, load_conversations, load_questions
+from bot.evaluation.grading import Excerpt, Graded, Outcome, grade, holds_support, meets_expect
+from bot.evaluation.metrics import check_thresholds, metrics, percentile
+from bot.evaluation.runner import EngineSystem
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.ingest import load_documents
 from retrieval.search import HybridSearcher
 from retrieval.store import ArticleStore
+from retrieval.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = ROOT / "eval" / "article_qa.jsonl"
 CONVERSATIONS = ROOT / "eval" / "article_conversations.jsonl"
-QABOT = Path(sys.executable).parent / "qabot"
 DOC = "Iran’s land forces commander Koumars Heydari suggested joint exercises. Then more."
 
 
@@ -72,14 +59,14 @@ def test_answer_meets_expect_groups(answer: str, expect: list[list[str]], ok: bo
 def test_support_is_held_by_containing_or_overlapping_spans() -> None:
     support = ["Koumars Heydari suggested joint exercises"]
     start = DOC.index("Koumars")
-    assert holds_support(Span("KOUMARS HEYDARI SUGGESTED JOINT EXERCISES today"), support, None)
+    assert holds_support(Excerpt("KOUMARS HEYDARI SUGGESTED JOINT EXERCISES today"), support, None)
     sentence = DOC[: DOC.index(".") + 1]
-    assert holds_support(Span(sentence, "d", 0, len(sentence)), support, DOC)
-    head = Span(DOC[: start + 20], "d", 0, start + 20)  # shares 20 characters with it
+    assert holds_support(Excerpt(sentence, "d", 0, len(sentence)), support, DOC)
+    head = Excerpt(DOC[: start + 20], "d", 0, start + 20)  # shares 20 characters with it
     assert holds_support(head, support, DOC)
     tail_start = DOC.index("Then")
-    assert not holds_support(Span("Then more.", "d", tail_start, len(DOC)), support, DOC)
-    assert not holds_support(Span(DOC[:start], "d", 0, start), support, DOC)
+    assert not holds_support(Excerpt("Then more.", "d", tail_start, len(DOC)), support, DOC)
+    assert not holds_support(Excerpt(DOC[:start], "d", 0, start), support, DOC)
 
 
 def _item(answerable: bool = True, **kw: Any) -> Item:
@@ -89,7 +76,7 @@ def _item(answerable: bool = True, **kw: Any) -> Item:
 
 
 def test_grade_answerable_needs_grounding_and_expect_and_ranks_support() -> None:
-    passages = [Span("Then more."), Span("Koumars Heydari suggested joint exercises.")]
+    passages = [Excerpt("Then more."), Excerpt("Koumars Heydari suggested joint exercises.")]
     good = Outcome("Heydari did. [1]", True, [passages[1]], passages, [True])
     graded = grade(_item(), good, no_docs)
     assert graded.correct and graded.rank == 2 and graded.cited_ok == 1
@@ -99,19 +86,19 @@ def test_grade_answerable_needs_grounding_and_expect_and_ranks_support() -> None
 
 def test_grade_unanswerable_needs_a_decline_without_citations() -> None:
     assert grade(_item(False), Outcome("The article does not say.", False), no_docs).correct
-    cited = Outcome("I don't know [1]", False, [Span("a passage")])
+    cited = Outcome("I don't know [1]", False, [Excerpt("a passage")])
     assert not grade(_item(False), cited, no_docs).correct
     assert not grade(_item(False), Outcome("About 1.5 million.", True), no_docs).correct
 
 
 def test_metrics_count_each_figure_over_its_own_questions() -> None:
-    passage = Span("Koumars Heydari suggested joint exercises.")
+    passage = Excerpt("Koumars Heydari suggested joint exercises.")
     single = [
         grade(_item(), Outcome("Heydari [1]", True, [passage], [passage], [True]), no_docs),
-        grade(_item(), Outcome("not said", False, [], [Span("x"), passage]), no_docs),
+        grade(_item(), Outcome("not said", False, [], [Excerpt("x"), passage]), no_docs),
         grade(_item(False), Outcome("not said", False), no_docs),
     ]
-    turns: list[Graded] = [grade(_item(), Outcome("Heydari [1]", True, [Span("x")]), no_docs)]
+    turns: list[Graded] = [grade(_item(), Outcome("Heydari [1]", True, [Excerpt("x")]), no_docs)]
     m = metrics(single, turns, k=4)
     assert m["answer_accuracy"] == {"value": 0.5, "num": 1, "den": 2}
     assert m["refusal_accuracy"]["value"] == 1.0
@@ -150,7 +137,9 @@ def test_thresholds_gate_qabot_rows_only() -> None:
 # -- loading --------------------------------------------------------------------------------
 def test_the_development_set_loads() -> None:
     items = load_questions(QA)
-    assert len(items) == 20 and sum(not i.answerable for i in items) == 3
+    rows = [json.loads(line) for line in QA.read_text("utf-8").splitlines() if line.strip()]
+    assert len(items) == len(rows) and [i.id for i in items] == [r["id"] for r in rows]
+    assert [i.answerable for i in items] == [r["answerable"] for r in rows]
     assert all(i.expect and i.support for i in items if i.answerable)
     threads = load_conversations(CONVERSATIONS)
     assert [t.id for t in threads[0]] == ["c01.1", "c01.2"]
@@ -196,7 +185,7 @@ def test_engine_system_counts_llm_characters_and_checks_quotes(
     article_store: ArticleStore, embeddings: MiniLMEmbeddings, fake_chat: Any
 ) -> None:
     model = fake_chat("The Fatah Alliance is run by Hadi al-Amiri. [1]")
-    engine = Engine(HybridSearcher(article_store, embeddings), lambda: model, backend="local")
+    engine = Engine(HybridSearcher(article_store, embeddings), lambda: model, engine_options())
     system = EngineSystem(engine, article_store.document_text)
     outcome = system.ask("Who runs the Fatah Alliance?", [])
     assert outcome.grounded and outcome.verbatim == [True]
@@ -242,10 +231,14 @@ def test_eval_writes_markdown_json_and_chart(reported: tuple[Path, Any]) -> None
     assert list(report["systems"]) == ["extractive", "baseline (extractive)"]
     assert report["systems"]["baseline (extractive)"]["applicable"] is False
     m = report["systems"]["extractive"]["metrics"]
-    assert m["answer_accuracy"]["den"] == 17 and m["refusal_accuracy"]["den"] == 3
+    items = load_questions(QA)
+    answerable = sum(i.answerable for i in items)
+    assert m["answer_accuracy"]["den"] == answerable
+    assert m["refusal_accuracy"]["den"] == len(items) - answerable
     assert m["verbatim_quotes"]["value"] == 1.0 and m["multiturn_accuracy"]["den"] == 2
     assert m["recall_at_k"]["value"] >= 0.9 and {"retrieve", "total"} <= set(m["latency"])
-    assert len(report["systems"]["extractive"]["questions"]) == 22
+    turns = sum(len(t) for t in load_conversations(CONVERSATIONS))
+    assert len(report["systems"]["extractive"]["questions"]) == len(items) + turns
     assert report["thresholds"] == {"limits": {"min_verbatim": 1.0}, "failures": []}
     markdown = (out / "eval.md").read_text("utf-8")
     for label in ("answer accuracy", "refusal accuracy", "false refusals", "recall@4", "MRR"):
@@ -257,15 +250,16 @@ def test_eval_writes_markdown_json_and_chart(reported: tuple[Path, Any]) -> None
     assert "answer accuracy" in result.stdout  # the table is printed too
 
 
-def test_a_threshold_above_the_result_exits_1(reported: tuple[Path, Any], tmp_path: Path) -> None:
-    out, _ = reported
-    achieved = json.loads((out / "eval.json").read_text("utf-8"))["systems"]["extractive"]
-    accuracy = achieved["metrics"]["answer_accuracy"]["value"]
-    assert accuracy < 1.0, "the extractive backend got every answer: raise another threshold"
-    limit = f"{min(1.0, accuracy + 0.01):.3f}"
-    result = qabot_eval(tmp_path, str(QA), "--no-baseline", "--min-accuracy", limit)
+def test_a_threshold_above_the_result_exits_1(tmp_path: Path) -> None:
+    # one answerable question whose expected string no answer can hold: accuracy is 0
+    qa = tmp_path / "qa.jsonl"
+    row = {"id": "x1", "question": "Who runs the Fatah Alliance?", "answerable": True}
+    qa.write_text(json.dumps({**row, "expect": [["no answer holds this"]]}) + "\n", "utf-8")
+    result = qabot_eval(tmp_path / "data", str(qa), "--no-baseline", "--min-accuracy", "0.5")
     assert result.returncode == 1
-    assert f"FAILED extractive: answer_accuracy {accuracy:.3f} < min_accuracy" in result.stderr
+    assert "FAILED extractive: answer_accuracy 0.000 < min_accuracy 0.5" in result.stderr
+    passed = qabot_eval(tmp_path / "data", str(qa), "--no-baseline", "--min-accuracy", "0.0")
+    assert passed.returncode == 0, passed.stderr
     assert "Traceback" not in result.stderr
 
 

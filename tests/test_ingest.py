@@ -6,12 +6,12 @@ import re
 import shutil
 from pathlib import Path
 
+from conftest import ARTICLE
+
 from retrieval.chunking import chunk_text
 from retrieval.ingest import ingest
 from retrieval.loader import Document, read_document
 from retrieval.store import ArticleStore
-
-ARTICLE = Path(__file__).resolve().parent.parent / "data" / "article.txt"
 
 
 def chunks_of(store: ArticleStore, source: Path) -> list:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from retrieval.lexical import BM25, tokenize
+from retrieval.lexical import BM25
+from retrieval.text import tokenize
 
 TEXTS = [
     "Iran and Iraq held talks in Baghdad.",

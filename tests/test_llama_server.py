@@ -1,4 +1,4 @@
-"""The local model server manager, against real `python -m bot.llama_serve` processes."""
+"""The local model server manager, against real `python -m bot.backends.local.process` processes."""
 
 from __future__ import annotations
 
@@ -13,18 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
+from bot.backends.local.model_files import resolve_gguf
+from bot.backends.local.supervisor import LlamaServer
 from bot.errors import LLMError
-from bot.llama_server import LlamaServer
-from bot.model_files import resolve_gguf
 
 Factory = Callable[..., LlamaServer]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
@@ -53,7 +48,7 @@ def smollm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Factory]:
     """Build LlamaServers sharing one state dir and port; every process is stopped at the end."""
-    port = _free_port()
+    port = free_port()
     made: list[LlamaServer] = []
 
     def make(model: Path, **overrides: object) -> LlamaServer:
@@ -125,7 +120,8 @@ def test_two_processes_starting_at_once_share_one_server(
 ) -> None:
     server = make_server(smollm)  # same port and state dir as the two processes below
     script = (
-        "import sys; from pathlib import Path; from bot.llama_server import LlamaServer; "
+        "import sys; from pathlib import Path; "
+        "from bot.backends.local.supervisor import LlamaServer; "
         "s = LlamaServer(Path(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]), "
         "n_threads=1, n_ctx=1024, idle_minutes=5, state_dir=Path(sys.argv[3])); "
         "s.ensure_running(timeout=120); print(s.status()['pid'])"

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ARTICLE, free_port
 
-from bot.config import PROJECT_ROOT, load_settings
-from bot.llama_server import LlamaServer
-from bot.model_files import resolve_gguf
+from bot.backends.local.model_files import resolve_gguf
+from bot.backends.local.supervisor import LlamaServer
+from bot.config import load_settings
 from bot.wiring import build_engine
 
+ARTICLE_TEXT = ARTICLE.read_text(encoding="utf-8")
+
 pytestmark = pytest.mark.llm
-ARTICLE = (PROJECT_ROOT / "data" / "article.txt").read_text(encoding="utf-8")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +39,7 @@ def qwen_server(qwen_path: Path, llama_state: Path) -> Iterator[str]:
     server = LlamaServer(
         qwen_path,
         host="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         n_threads=2,
         n_ctx=4096,
         idle_minutes=0,
@@ -73,7 +68,7 @@ def test_openai_backend_answers_with_verbatim_citation(openai_engine) -> None:
     assert "Amiri" in answer.text
     assert answer.citations
     for c in answer.citations:
-        assert ARTICLE[c.start : c.end] == c.quote
+        assert ARTICLE_TEXT[c.start : c.end] == c.quote
     assert any("Hadi al-Amiri" in c.quote for c in answer.citations)
 
 
@@ -85,7 +80,7 @@ def test_openai_backend_declines_what_the_article_does_not_say(openai_engine) ->
 
 
 def test_follow_up_is_rewritten_from_the_earlier_turn(openai_engine) -> None:
-    from bot.types import Turn
+    from bot.engine.types import Turn
 
     first = openai_engine.answer("Who is the Iranian consul-general in Erbil?")
     assert "Ebadi" in first.text
@@ -121,5 +116,5 @@ def test_local_backend_through_the_cli(
     data = json.loads(out.stdout)
     assert data["grounded"] is True
     assert "Nineveh" in data["answer"]
-    assert all(ARTICLE[c["start"] : c["end"]] == c["quote"] for c in data["citations"])
+    assert all(ARTICLE_TEXT[c["start"] : c["end"]] == c["quote"] for c in data["citations"])
     assert data["timings"]["generate"] > 0

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ModelFileError
-from bot.model_files import (
+from bot.backends.local.model_files import (
     GGUF_MODELS,
     MINILM_FILES,
     describe_models,
@@ -21,6 +20,7 @@ from bot.model_files import (
     resolve_gguf,
     verify_file,
 )
+from bot.errors import ModelFileError
 
 
 def test_minilm_files_are_found_and_verified() -> None:

@@ -8,23 +8,22 @@ import json
 import os
 import re
 import subprocess
-import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import QABOT, engine_options
 from fakes import slack_requests as sr
 from fakes.stack import SlackStack, running_bot
 
-from bot.answer import Engine
 from bot.config import PROJECT_ROOT
+from bot.engine.pipeline import Engine
 from bot.slack import format as fmt
 from retrieval.ingest import ingest
 from retrieval.search import HybridSearcher
 from retrieval.store import ArticleStore
 
-QABOT = Path(sys.executable).parent / "qabot"
 FATAH = "Who runs the Fatah Alliance?"
 ARTICLE_TEXT = (PROJECT_ROOT / "data" / "article.txt").read_text(encoding="utf-8")
 HOSTILE = (
@@ -60,7 +59,7 @@ def hostile_store(make_store: Callable[..., ArticleStore], hostile_docs: Path) -
 
 def engine_with(store: ArticleStore, model: object | None) -> Engine:
     chat = (lambda: model) if model is not None else None
-    return Engine(HybridSearcher(store, store.embeddings), chat=chat, backend="openai")
+    return Engine(HybridSearcher(store, store.embeddings), chat=chat, options=engine_options())
 
 
 def test_injected_question_cannot_make_the_model_claim_anything(

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
+from conftest import QABOT, engine_options
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answer import Engine
+from bot.engine.pipeline import Engine
 from bot.errors import InputError
 from retrieval.search import HybridSearcher
 from retrieval.store import ArticleStore
 
-QABOT = Path(sys.executable).parent / "qabot"
 FATAH = "Who runs the Fatah Alliance?"
 
 
@@ -33,7 +32,9 @@ def qabot(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def engine(article_store: ArticleStore) -> Engine:
-    return Engine(HybridSearcher(article_store, article_store.embeddings), chat=None)
+    return Engine(
+        HybridSearcher(article_store, article_store.embeddings), chat=None, options=engine_options()
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,7 +58,7 @@ def test_mixed_scripts_and_emoji_are_answered_or_declined(engine: Engine, questi
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=3000) | st.text(st.sampled_from(["\ud83d", "\udc00", "a", " ", "\x00"])))
 def test_property_a_cleaned_question_is_short_printable_or_refused(text: str) -> None:
-    engine = Engine(searcher=None, chat=None)  # type: ignore[arg-type]  # only cleaning
+    engine = Engine(searcher=None, chat=None, options=engine_options())  # type: ignore[arg-type]  # only cleaning
     try:
         question, notice = engine.clean_question(text)
     except InputError:

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import QABOT, engine_options, free_port
 from fakes import slack_requests as sr
 from fakes.openai_chat import FakeOpenAIChat
 from fakes.stack import SlackStack, has_feedback, running_bot
 
-from bot.answer import Engine, EngineOptions
-from bot.chat import ChatSession
+from bot.cli.repl import ReplSession
 from bot.config import load_settings
+from bot.engine.pipeline import Engine
 from bot.errors import LLMError
 from bot.wiring import LLM_RETRIES, build_chat
 from retrieval.search import HybridSearcher
@@ -35,13 +34,6 @@ TIMEOUT = 1.0
 # each of 1 + LLM_RETRIES requests may take the timeout; openai's backoff adds up to ~1 s,
 # and the rest is headroom for a loaded machine
 BOUND = TIMEOUT * (LLM_RETRIES + 1) + 3.0
-QABOT = Path(sys.executable).parent / "qabot"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +55,8 @@ def openai_engine(store: ArticleStore, base_url: str, timeout: float = TIMEOUT) 
     settings = load_settings(
         backend="openai", openai_base_url=base_url, openai_api_key=KEY, timeout=timeout
     )
-    options = EngineOptions(reply_deadline=timeout * (LLM_RETRIES + 1))
-    return Engine(HybridSearcher(store, store.embeddings), build_chat(settings), options, "openai")
+    options = engine_options(timeout=timeout)
+    return Engine(HybridSearcher(store, store.embeddings), build_chat(settings), options)
 
 
 @pytest.fixture
@@ -131,14 +123,14 @@ def test_a_server_trickling_tokens_is_cut_off_at_the_deadline(
 
 
 def test_unreachable_base_url_is_reported_at_once(article_store: ArticleStore) -> None:
-    engine = openai_engine(article_store, f"http://127.0.0.1:{_free_port()}/v1")
+    engine = openai_engine(article_store, f"http://127.0.0.1:{free_port()}/v1")
     assert "cannot be reached" in failed_within(engine, BOUND)
 
 
 def test_chat_apologises_and_keeps_going(
     engine: Engine, fake: FakeOpenAIChat, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    session = ChatSession(engine, history_file=tmp_path / "history")
+    session = ReplSession(engine, history_file=tmp_path / "history")
     fake.mode = "slow"
     session.ask(FATAH)
     assert "Sorry: The language model did not answer in time" in capsys.readouterr().out
@@ -153,7 +145,7 @@ def test_ask_command_fails_cleanly_within_the_timeout(
     fake: FakeOpenAIChat, tmp_path: Path, mode: str
 ) -> None:
     fake.mode = mode
-    url = fake.url if mode != "unreachable" else f"http://127.0.0.1:{_free_port()}/v1"
+    url = fake.url if mode != "unreachable" else f"http://127.0.0.1:{free_port()}/v1"
     env = {
         **os.environ,
         "QABOT_DATA_DIR": str(tmp_path / "data"),
@@ -215,12 +207,12 @@ def test_dead_local_server_is_started_again_by_the_next_question(tmp_path: Path)
     settings = load_settings(
         backend="local",
         local_model="smollm2-135m",
-        llama_port=_free_port(),
+        llama_port=free_port(),
         llama_threads=1,
         llama_ctx=1024,
         data_dir=tmp_path,
     )
-    from bot.wiring import local_server
+    from bot.backends.local.chat import local_server
 
     server = local_server(settings)
     chat = build_chat(settings)

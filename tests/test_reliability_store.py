@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,9 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import QABOT, engine_options, free_port
 
-from bot.answer import Engine
 from bot.config import PROJECT_ROOT, load_settings
+from bot.engine.pipeline import Engine
 from bot.errors import StoreError
 from bot.wiring import build_engine
 from retrieval.chunking import chunk_text
@@ -27,7 +27,6 @@ from retrieval.ingest import ingest
 from retrieval.search import HybridSearcher
 from retrieval.store import LOCK_WAIT, ArticleStore
 
-QABOT = Path(sys.executable).parent / "qabot"
 FATAH = "Who runs the Fatah Alliance?"
 
 
@@ -96,7 +95,7 @@ def test_replacing_a_document_while_answering_never_shows_a_mix(
     chunk_sets = {m: {c.text for c in chunk_text(t)} for m, t in texts.items()}
     path.write_text(texts["Alpha"], encoding="utf-8")
     ingest(store, [path])
-    engine = Engine(HybridSearcher(store, store.embeddings), chat=None)
+    engine = Engine(HybridSearcher(store, store.embeddings), chat=None, options=engine_options())
 
     rounds, done, errors = 12, threading.Event(), []
 
@@ -135,10 +134,6 @@ def test_replacing_a_document_while_answering_never_shows_a_mix(
 
 
 # -- a Chroma server that goes away and comes back ------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -180,7 +175,7 @@ def chroma_run(path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
 def test_chroma_server_going_away_and_coming_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = _free_port()
+    port = free_port()
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
     monkeypatch.setenv("CHROMA_PORT", str(port))
     settings = load_settings(backend="extractive", data_dir=tmp_path, docs=PROJECT_ROOT / "data")

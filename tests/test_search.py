@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import ARTICLE
 
 from bot.config import Settings
 from retrieval.embeddings import MiniLMEmbeddings
@@ -17,7 +18,6 @@ from retrieval.search import HybridSearcher
 from retrieval.store import ArticleStore
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTICLE = ROOT / "data" / "article.txt"
 QA = {
     q["id"]: q
     for q in map(json.loads, (ROOT / "eval" / "article_qa.jsonl").read_text("utf-8").splitlines())

@@ -8,8 +8,9 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.engine.types import Answer, Citation, Passage
 from bot.slack import format as fmt
-from bot.types import Answer, Citation, Passage
+from retrieval.store import StoredChunk
 
 PING = re.compile(r"<[!@#]|<https?:|(?<!\u200b)@(channel|here|everyone)\b", re.IGNORECASE)
 NASTY = st.text(alphabet=st.sampled_from(list("<>&!@|^#:/ abcdehnlruU0123")) | st.characters())
@@ -17,12 +18,13 @@ SPECIAL = ["<!channel>", "<!here>", "<@U123>", "<!subteam^S1|@t>", "<https://x.e
 NASTY = NASTY | st.sampled_from([*SPECIAL, "@channel", "@HERE", "&lt;!here&gt;"])
 
 
-def passage(n: int = 1) -> Passage:
-    return Passage(n, f"id{n}", "doc", "/data/article.txt", "Article", 3, 0, 10, "text", 0.9)
+def passage(n: int = 1, title: str = "Article") -> Passage:
+    chunk = StoredChunk(f"id{n}", "text", "doc", "/data/article.txt", title, 3, 0, 10)
+    return Passage(n, chunk, 0.9)
 
 
 def citation(n: int, quote: str, title: str = "Article") -> Citation:
-    return Citation(n, "/data/article.txt", title, 3, quote, 0, len(quote), 0.9, passage(n))
+    return Citation(n, quote, 0, len(quote), 0.9, passage(n, title))
 
 
 def answer(text: str, citations: list[Citation] | None = None, grounded: bool = True) -> Answer:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.types import Answer, Citation, Passage, Turn
 from bot.slack.dedupe import SeenKeys
 from bot.slack.export import thumbs_down
 from bot.slack.feedback import FeedbackStore
@@ -16,7 +17,7 @@ from bot.slack.memory import ThreadMemory
 from bot.slack.redact import RedactSecrets
 from bot.slack.reply import Drafts
 from bot.slack.worker import AnswerPool
-from bot.types import Answer, Citation, Passage, Turn
+from retrieval.store import StoredChunk
 
 
 class Clock:
@@ -75,8 +76,8 @@ def test_thread_memory_is_bounded_and_per_thread() -> None:
 
 
 def _answer(question: str = "Who runs it?") -> Answer:
-    p = Passage(1, "p", "d", "/a.txt", "A", 1, 0, 5, "Hadi.", 0.9)
-    c = Citation(1, "/a.txt", "A", 1, "Hadi.", 0, 5, 0.9, p)
+    p = Passage(1, StoredChunk("p", "Hadi.", "d", "/a.txt", "A", 1, 0, 5), 0.9)
+    c = Citation(1, "Hadi.", 0, 5, 0.9, p)
     return Answer(question, "Hadi [1].", True, [c], [p], standalone_question=question)
 
 

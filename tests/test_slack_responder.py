@@ -12,13 +12,13 @@ import pytest
 from fakes.slack_api import FakeSlackApi
 from slack_sdk import WebClient
 
+from bot.engine.types import Answer, Turn
 from bot.errors import LLMError
 from bot.slack import reply
 from bot.slack.feedback import FeedbackStore
 from bot.slack.memory import ThreadMemory
 from bot.slack.reply import Responder, Target
 from bot.slack.worker import AnswerPool
-from bot.types import Answer, Turn
 
 
 class GatedEngine:

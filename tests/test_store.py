@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import ARTICLE
 
 from bot.config import Settings
 from bot.errors import StoreError
@@ -16,8 +17,6 @@ from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.ingest import ingest
 from retrieval.loader import read_document
 from retrieval.store import ArticleStore, make_client
-
-ARTICLE = Path(__file__).resolve().parent.parent / "data" / "article.txt"
 
 
 def test_index_built_with_other_embeddings_is_refused(

@@ -38,7 +38,7 @@ def create_app(deps: SlackDeps) -> App:
     return app
 
 
-def _request_failed(error: Exception, body: dict, response: BoltResponse | None) -> Any:
+def _request_failed(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> Any:
     """What a middleware or listener raised on a request the gate let through: one warning line
     (the traceback only with --debug) instead of Bolt's traceback, and a 400 if not yet acked."""
     from slack_bolt import BoltResponse

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bot.types import Answer, Turn
+from bot.engine.types import Answer, Turn
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (

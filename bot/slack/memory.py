@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from bot.types import Turn
+from bot.engine.types import Turn
 
 ThreadKey = tuple[str, str]  # (channel, thread_ts)
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.engine.types import Answer, AnswerEngine, Turn
 from bot.errors import InputError, LLMError, QabotError
 from bot.slack import format as fmt
 from bot.slack.feedback import FeedbackStore
 from bot.slack.memory import ThreadKey, ThreadMemory
 from bot.slack.worker import AnswerPool
-from bot.types import Answer, Turn
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Drafts:
     """Shows the streaming draft in the placeholder, at most once per `interval` seconds."""
 
     def __init__(
-        self, publish: Callable[[str], None], interval: float, clock: Callable[[], float]
+        self, publish: Callable[[str], object], interval: float, clock: Callable[[], float]
     ) -> None:
         self.publish, self.interval, self.clock = publish, interval, clock
         self.parts: list[str] = []
@@ -71,7 +71,7 @@ class Responder:
 
     def __init__(
         self,
-        engine: Any,
+        engine: AnswerEngine,
         client: Any,
         pool: AnswerPool,
         memory: ThreadMemory,
@@ -107,7 +107,7 @@ class Responder:
             except SlackApiError as exc:
                 log.info("no assistant status (%s); posting a placeholder", _error(exc))
         try:
-            return self._post(target, fmt.placeholder(ahead))["ts"]
+            return str(self._post(target, fmt.placeholder(ahead))["ts"])
         except SlackApiError as exc:
             log.warning("could not post a placeholder in %s: %s", target.channel, _error(exc))
             return None

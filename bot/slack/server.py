@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
+from bot.engine.types import AnswerEngine
 from bot.errors import ConfigError
 from bot.slack import redact
 from bot.slack.app import create_app
@@ -60,7 +61,7 @@ def connect(client: Any) -> str:
         ) from None
 
 
-def warm_up(engine: Any, say: Say) -> None:
+def warm_up(engine: AnswerEngine, say: Say) -> None:
     """Start the chat model (the local model server) before the first question, so that the
     answering threads never race to start it and the first answer is not the slowest."""
     chat = getattr(engine, "chat", None)
@@ -73,7 +74,9 @@ def warm_up(engine: Any, say: Say) -> None:
         log.warning("chat model warm-up failed", exc_info=True)
 
 
-def build_deps(settings: Settings, engine: Any, client: Any, workers: int = 2) -> SlackDeps:
+def build_deps(
+    settings: Settings, engine: AnswerEngine, client: Any, workers: int = 2
+) -> SlackDeps:
     feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
     responder = Responder(engine, client, AnswerPool(workers), ThreadMemory(), feedback)
     return SlackDeps(client=client, responder=responder, feedback=feedback, seen=SeenKeys())
@@ -81,7 +84,7 @@ def build_deps(settings: Settings, engine: Any, client: Any, workers: int = 2) -
 
 def serve(
     settings: Settings,
-    build_engine: Callable[[], Any],
+    build_engine: Callable[[], AnswerEngine],
     http: bool = False,
     host: str = "127.0.0.1",
     port: int = 3000,
@@ -116,7 +119,7 @@ def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: 
 
     gate = Gate(_secret(settings.slack_signing_secret))
     server = make_server(Endpoint(create_app(deps), gate, health), host, port)
-    bound_host, bound_port = server.server_address[:2]
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     say(f"qabot is serving Slack at http://{bound_host}:{bound_port}{EVENTS_PATH} and /health")
     try:
         server.serve_forever(poll_interval=0.2)

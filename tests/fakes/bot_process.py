@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import IO
 
-QABOT = Path(sys.executable).parent / "qabot"
+from conftest import QABOT
+
 _PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 

@@ -7,26 +7,27 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import prompts
-from bot.citations import VACUOUS, is_refusal, missing_names, verify
-from bot.errors import InputError, LLMError, QabotError
-from bot.extractive import extract
-from bot.types import Answer, Passage, Turn
-from retrieval.search import Hit, HybridSearcher
+from bot.engine.citations import NOT_FOUND, VACUOUS, is_refusal, missing_names, verify
+from bot.engine.extractive import extract
+from bot.engine.llm import ChatFactory, Messages, stream_reply
+from bot.engine.types import Answer, Passage, Searcher, Turn
+from bot.errors import InputError
+from retrieval.search import Hit
 
 log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-ChatFactory = Callable[[], Any]  # returns a langchain-core chat model, ready to call
 
 
 @dataclass(frozen=True)
 class EngineOptions:
-    top_k: int = 4
-    min_relevance: float = 0.25
-    max_question_chars: int = 2000
+    """How the engine answers; built from `Settings`, where the defaults live."""
+
+    top_k: int
+    min_relevance: float
+    max_question_chars: int
     history_turns: int = 3
     reply_deadline: float | None = None  # seconds after which a streamed reply is abandoned
 
@@ -40,15 +41,13 @@ class Engine:
 
     def __init__(
         self,
-        searcher: HybridSearcher,
+        searcher: Searcher,
         chat: ChatFactory | None,
-        options: EngineOptions | None = None,
-        backend: str = "extractive",
+        options: EngineOptions,
     ) -> None:
         self.searcher = searcher
         self.chat = chat
-        self.options = options or EngineOptions()
-        self.backend = backend if chat else "extractive"
+        self.options = options
 
     # -- public --------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -141,7 +140,7 @@ class Engine:
         searching (some hits are of the version on its way out), search once more."""
         for _ in range(2):
             hits = self.searcher.search(question, self.options.top_k)
-            current = {c.id for c in self.searcher.store.current(h.chunk for h in hits)}
+            current = {h.chunk.id for h in self.searcher.current(hits)}
             if len(current) == len(hits):
                 return hits
         return [h for h in hits if h.chunk.id in current]
@@ -164,47 +163,25 @@ class Engine:
         # Best passage last, nearest the question: small models read recent text best.
         listing = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in reversed(passages))
         messages = [
-            ("system", prompts.load("system")),
+            ("system", prompts.render("system", not_found=NOT_FOUND)),
             ("user", prompts.render("answer", passages=listing, question=question)),
         ]
         return self._invoke(messages, on_token=on_token)
 
     def _invoke(
         self,
-        messages: list[tuple[str, str]],
+        messages: Messages,
         on_token: Callable[[str], None] | None = None,
         max_tokens: int | None = None,
     ) -> str:
         assert self.chat is not None
-        try:
-            model = self.chat()
-            if max_tokens:
-                model = model.bind(extra_body={"max_tokens": max_tokens})
-            limit = self.options.reply_deadline
-            deadline = time.monotonic() + limit if limit else None
-            parts: list[str] = []
-            finished = from_api = False
-            for chunk in model.stream(messages):
-                meta = getattr(chunk, "response_metadata", None) or {}
-                from_api = from_api or "model_provider" in meta or "model_name" in meta
-                finished = finished or bool(meta.get("finish_reason"))
-                piece = chunk.content if isinstance(chunk.content, str) else ""
-                if piece:
-                    parts.append(piece)
-                    if on_token:
-                        on_token(piece)
-                if deadline and time.monotonic() > deadline:  # a server trickling tokens
-                    raise LLMError(_TIMEOUT_MESSAGE)
-            if from_api and not finished:  # the connection ended before the reply did
-                raise LLMError("The language model's reply was cut off. Try again.")
-            return "".join(parts)
-        except QabotError:
-            raise
-        except Exception as exc:  # openai/httpx errors: translate at the boundary
-            # the traceback only with --debug: without it, the user sees one `Error:` line
-            log.warning("LLM call failed: %s", type(exc).__name__)
-            log.debug("LLM call failure details", exc_info=True)
-            raise LLMError(_llm_message(exc)) from exc
+        return stream_reply(
+            self.chat,
+            messages,
+            on_token=on_token,
+            max_tokens=max_tokens,
+            deadline=self.options.reply_deadline,
+        )
 
     def _decline(self, result: Answer, reason: str, t0: float) -> Answer:
         docs = {p.doc_id for p in result.passages}
@@ -216,49 +193,4 @@ class Engine:
 
 
 def _passage(n: int, hit: Hit) -> Passage:
-    c = hit.chunk
-    return Passage(
-        n=n,
-        id=c.id,
-        doc_id=c.doc_id,
-        source=c.source,
-        title=c.title,
-        paragraph=c.paragraph,
-        start=c.start,
-        end=c.end,
-        text=c.text,
-        score=round(hit.relevance, 4),
-    )
-
-
-_TIMEOUT_MESSAGE = "The language model did not answer in time. Try again, or raise QABOT_TIMEOUT."
-
-
-def _status(exc: BaseException | None) -> int | None:
-    """The HTTP status of an API error, looked for along the exception's causes."""
-    while exc is not None:
-        status = getattr(exc, "status_code", None)
-        if isinstance(status, int):
-            return status
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def _llm_message(exc: Exception) -> str:
-    name = type(exc).__name__
-    if "Timeout" in name:
-        return _TIMEOUT_MESSAGE
-    if "Connection" in name:
-        return "The language model server cannot be reached; `qabot doctor` shows its state."
-    if "Authentication" in name:
-        return "The language model server refused the API key (check OPENAI_API_KEY)."
-    if "RateLimit" in name:
-        return "The language model server is rate-limiting requests; try again shortly."
-    status = _status(exc)
-    if status is not None and status >= 500:
-        return f"The language model server failed (HTTP {status}). Try again shortly."
-    if isinstance(exc, ValueError):  # e.g. a reply that is not JSON
-        return "The language model server sent a reply qabot cannot read. Try again."
-    return (
-        f"The language model failed ({name}). Try again; `qabot doctor` shows the backend's state."
-    )
+    return Passage(n=n, chunk=hit.chunk, score=round(hit.relevance, 4))

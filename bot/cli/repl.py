@@ -6,13 +6,12 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
+from bot.cli.render import format_answer, format_sources, rows_used
+from bot.engine.types import Answer, AnswerEngine, Turn
 from bot.errors import LLMError, QabotError
-from bot.render import format_answer, format_sources, rows_used
-from bot.types import Answer, Turn
 
 HELP = (
     "Ask a question about the articles. Follow-ups may refer to earlier answers.\n"
@@ -22,7 +21,7 @@ HELP = (
 )
 
 
-def stream_answer(engine: Any, question: str, history: list[Turn]) -> Answer:
+def stream_answer(engine: AnswerEngine, question: str, history: list[Turn]) -> Answer:
     """Answer, showing the model's draft as it streams (on a terminal), then the verified
     answer with its sources in place of the draft."""
     tty = sys.stdout.isatty()
@@ -52,10 +51,10 @@ def _reader(history_file: Path) -> Callable[[str], str]:
     return input
 
 
-class ChatSession:
-    """One conversation in the terminal."""
+class ReplSession:
+    """One conversation in the terminal (the read-eval-print loop of `qabot chat`)."""
 
-    def __init__(self, engine: Any, history_file: Path, max_turns: int = 6) -> None:
+    def __init__(self, engine: AnswerEngine, history_file: Path, max_turns: int = 6) -> None:
         self.engine = engine
         self.history_file = history_file
         self.max_turns = max_turns

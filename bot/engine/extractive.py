@@ -6,9 +6,9 @@ import re
 
 from langchain_core.embeddings import Embeddings
 
-from bot.types import Passage
-from retrieval.chunking import sentences
-from retrieval.lexical import tokenize
+from bot.engine.citations import NOT_FOUND
+from bot.engine.types import Passage
+from retrieval.text import cosine, sentences, tokenize
 
 _NUMERIC_Q = re.compile(
     r"\b(how (many|much|high|big|large|long|far|old)|population|percentage|what year|"
@@ -24,11 +24,6 @@ _WHO_Q = re.compile(
     r"^\s*(who|whom|whose)\b|\bwhich (officer|official|person|man|woman|leader)", re.IGNORECASE
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
-NOT_FOUND = "NOT IN THE ARTICLES"
-
-
-def _cosine(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b))  # MiniLM vectors are unit length
 
 
 def extract(question: str, passages: list[Passage], embeddings: Embeddings) -> str:
@@ -51,7 +46,7 @@ def extract(question: str, passages: list[Passage], embeddings: Embeddings) -> s
             continue
         have = set(tokenize(text))
         cover = len(q_terms & have) / len(q_terms) if q_terms else 0.0
-        score = 0.5 * _cosine(q_vec, vec) + 0.5 * cover
+        score = 0.5 * cosine(q_vec, vec) + 0.5 * cover
         if who and any(not set(tokenize(n)) <= q_terms for n in _NAME.findall(text)):
             score += 0.1
         if score > best[0]:

@@ -8,21 +8,22 @@ from typing import Any
 
 import click
 
-from bot.cli_base import Context, run_safely
-from bot.cli_base import progress as _progress
+from bot.backends import NAMES as BACKEND_NAMES
+from bot.cli.base import Context, run_safely
+from bot.cli.base import progress as _progress
 
 
 def _backend_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str]:
     names = list(dict.fromkeys(n.strip() for n in (value or "").split(",") if n.strip()))
-    unknown = [n for n in names if n not in ("local", "openai", "extractive")]
+    unknown = [n for n in names if n not in BACKEND_NAMES]
     if unknown:
-        raise click.BadParameter(f"unknown backend {unknown[0]!r}; use local, openai, extractive")
+        raise click.BadParameter(f"unknown backend {unknown[0]!r}; use {', '.join(BACKEND_NAMES)}")
     return names
 
 
 def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--min-accuracy, --max-false-refusal, ...: one option per threshold."""
-    from bot.evaluate import THRESHOLDS
+    from bot.evaluation.metrics import THRESHOLDS
 
     for option, (metric, sense) in reversed(THRESHOLDS.items()):
         side = "below" if sense == "min" else "above"
@@ -60,6 +61,7 @@ def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_obj
 def eval_(
     obj: Context,
+    /,
     questions: Path,
     conversations: Path | None,
     backends: list[str],
@@ -71,15 +73,16 @@ def eval_(
     """Grade answers to a question set (eval/README.md), beside the tutorial baseline."""
 
     def body() -> int:
-        from bot.eval_report import to_markdown, write_reports
-        from bot.eval_run import run_eval
-        from bot.evaluate import check_thresholds, load_conversations, load_questions
+        from bot.evaluation.dataset import load_conversations, load_questions
+        from bot.evaluation.metrics import check_thresholds
+        from bot.evaluation.report import to_markdown, write_reports
+        from bot.evaluation.runner import run_eval
 
         items = load_questions(questions)
         threads = load_conversations(conversations) if conversations else []
         names = backends or [obj.settings.backend]
         report = run_eval(obj.settings, items, threads, names, not no_baseline, _progress)
-        wanted = {k: v for k, v in limits.items() if v is not None}
+        wanted: dict[str, float | None] = {k: v for k, v in limits.items() if v is not None}
         failures = check_thresholds(report["systems"], wanted)
         if wanted:
             report["thresholds"] = {"limits": wanted, "failures": failures}

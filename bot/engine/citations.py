@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.types import Citation, Passage
-from retrieval.chunking import sentences
-from retrieval.lexical import tokenize
+from bot.engine.types import Citation, Passage
+from retrieval.text import sentences, tokenize
 
-_MARKER = re.compile(
+NOT_FOUND = "NOT IN THE ARTICLES"  # the agreed reply when no passage answers (prompt, extractive)
+MARKER = re.compile(
     r"\s*[\[【]\s*(?:passages?|source|ref)?\s*(\d{1,2}(?:\s*(?:,|;|and|&|-)\s*\d{1,2})*)\s*[\]】]",
     re.IGNORECASE,
 )
@@ -32,7 +32,7 @@ class Claim:
     cited: tuple[int, ...]
 
 
-_NOT_FOUND = re.compile(r"NOT IN THE ARTICLES?", re.IGNORECASE)
+_NOT_FOUND = re.compile(NOT_FOUND + "?", re.IGNORECASE)
 
 
 def is_refusal(text: str) -> bool:
@@ -40,7 +40,16 @@ def is_refusal(text: str) -> bool:
     "does not say" style sentence with no citation (a cited sentence is an answer)."""
     if _NOT_FOUND.search(text):
         return True
-    return bool(_REFUSAL.search(text)) and not _MARKER.search(text)
+    return bool(_REFUSAL.search(text)) and not MARKER.search(text)
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The passage numbers that the [n] markers of a text cite, in order ([2-4] is 2, 3, 4)."""
+    cited: list[int] = []
+    for match in MARKER.finditer(text):
+        for lo, sep, hi in re.findall(r"(\d+)(?:\s*(-)\s*(\d+))?", match.group(1)):
+            cited.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+    return cited
 
 
 def split_claims(answer: str) -> list[Claim]:
@@ -49,11 +58,8 @@ def split_claims(answer: str) -> list[Claim]:
     spans = sentences(answer)
     for span in spans:
         piece = answer[span.start : span.end]
-        cited: list[int] = []
-        for match in _MARKER.finditer(piece):
-            for lo, sep, hi in re.findall(r"(\d+)(?:\s*(-)\s*(\d+))?", match.group(1)):
-                cited.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
-        text = _MARKER.sub("", piece).strip()
+        cited = cited_numbers(piece)
+        text = MARKER.sub("", piece).strip()
         if not re.search(r"\w", text) and claims:  # a bare marker after the last sentence
             claims[-1] = Claim(claims[-1].text, claims[-1].cited + tuple(cited))
         elif text:
@@ -153,9 +159,6 @@ def verify(answer: str, question: str, passages: list[Passage]) -> tuple[str, li
             rel = start - passage.start
             same = Citation(
                 n=len(citations) + 1,
-                source=passage.source,
-                title=passage.title,
-                paragraph=passage.paragraph,
                 quote=passage.text[rel : rel + end - start],
                 start=start,
                 end=end,

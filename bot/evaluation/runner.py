@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.config import Settings
+from bot.engine.types import Answer, Turn
 from bot.errors import StoreError
-from bot.evaluate import Graded, Item, Outcome, Span, grade, metrics
-from bot.types import Answer, Turn
+from bot.evaluation.dataset import Item
+from bot.evaluation.grading import Excerpt, Graded, Outcome, grade
+from bot.evaluation.metrics import metrics
 
 Progress = Callable[[str], None]
 NOT_APPLICABLE = "not applicable: the tutorial pipeline needs an LLM backend"
@@ -77,12 +79,12 @@ class EngineSystem:
     def ask(self, question: str, history: Sequence[Turn]) -> Outcome:
         self._count[0] = 0
         answer: Answer = self.engine.answer(question, history)
-        citations = [Span(c.quote, c.passage.doc_id, c.start, c.end) for c in answer.citations]
+        citations = [Excerpt(c.quote, c.passage.doc_id, c.start, c.end) for c in answer.citations]
         return Outcome(
             text=answer.text,
             grounded=answer.grounded,
             citations=citations,
-            passages=[Span(p.text, p.doc_id, p.start, p.end) for p in answer.passages],
+            passages=[Excerpt(p.text, p.doc_id, p.start, p.end) for p in answer.passages],
             verbatim=[
                 c.text == (self.doc_text(c.doc_id) or "")[c.start : c.end] for c in citations
             ],
@@ -141,9 +143,36 @@ def _record(g: Graded) -> dict[str, Any]:
 
 
 def _model_name(settings: Settings) -> str:
-    return {"local": settings.local_model, "openai": settings.openai_model}.get(
-        settings.backend, "none"
-    )
+    from bot import backends
+
+    return backends.get(settings.backend).model_name(settings)
+
+
+def _index(settings: Settings, progress: Progress | None) -> tuple[Any, list[Any]]:
+    """A fresh evaluation collection holding `settings.docs`: (store, documents)."""
+    from bot.wiring import build_store
+    from retrieval.ingest import ingest, load_documents
+
+    store = build_store(settings)
+    store.drop()
+    result = ingest(store, [settings.docs])
+    documents, _ = load_documents([settings.docs])
+    if progress:
+        for skipped in result.skipped:
+            progress(f"Skipped {skipped.path}: {skipped.reason}")
+    if store.count() == 0:
+        raise StoreError(f"No readable articles in {settings.docs} to evaluate on.")
+    return store, documents
+
+
+def _not_applicable(backend: str) -> dict[str, Any]:
+    return {
+        "kind": "baseline",
+        "backend": backend,
+        "model": "none",
+        "applicable": False,
+        "note": NOT_APPLICABLE,
+    }
 
 
 def run_eval(
@@ -157,21 +186,11 @@ def run_eval(
     """Index `settings.docs` afresh in an evaluation collection, then ask every question of
     each backend's engine and, for LLM backends, of the tutorial baseline with the same model.
     Returns the report: per system its kind, metrics and per-question records."""
-    from bot.baseline import TOP_K, TutorialBaseline
-    from bot.wiring import build_chat, build_engine, build_store
-    from retrieval.embeddings import MiniLMEmbeddings
-    from retrieval.ingest import ingest, load_documents
+    from bot.evaluation.baseline import TOP_K, TutorialBaseline
+    from bot.wiring import build_chat, build_engine, minilm_embeddings
 
     base = settings.model_copy(update={"collection": f"{settings.collection}-eval"})
-    store = build_store(base)
-    store.drop()
-    result = ingest(store, [base.docs])
-    documents, _ = load_documents([base.docs])
-    if progress:
-        for skipped in result.skipped:
-            progress(f"Skipped {skipped.path}: {skipped.reason}")
-    if store.count() == 0:
-        raise StoreError(f"No readable articles in {base.docs} to evaluate on.")
+    store, documents = _index(base, progress)
     texts: dict[str, str | None] = {}
 
     def doc_text(doc_id: str) -> str | None:
@@ -201,18 +220,12 @@ def run_eval(
             if not baseline:
                 continue
             label = f"baseline ({backend})"
-            if backend == "extractive":
-                systems[label] = {
-                    "kind": "baseline",
-                    "backend": backend,
-                    "model": "none",
-                    "applicable": False,
-                    "note": NOT_APPLICABLE,
-                }
-                continue
             chat = build_chat(cfg, progress)
+            if chat is None:  # the tutorial pipeline needs an LLM
+                systems[label] = _not_applicable(backend)
+                continue
             workdir = Path(tmp) / f"baseline-{backend}"
-            reference = TutorialBaseline(documents, MiniLMEmbeddings(), chat, workdir)
+            reference = TutorialBaseline(documents, minilm_embeddings(), chat, workdir)
             systems[label] = run(reference, label, "baseline", cfg, TOP_K)
     return {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.types import Answer
+from bot.engine.types import Answer
 
 
 def _where(source: str) -> str:

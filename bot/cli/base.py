@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
 
 import click
 
 from bot.config import Settings
+from bot.engine.types import AnswerEngine
 from bot.errors import QabotError
 
 log = logging.getLogger("qabot")
@@ -26,7 +26,7 @@ class Context:
         self.settings = settings
         self.debug = debug
 
-    def engine(self) -> Any:
+    def engine(self) -> AnswerEngine:
         from bot.wiring import build_engine
 
         return build_engine(self.settings, progress=progress)

@@ -9,18 +9,19 @@ from pathlib import Path
 
 import click
 
-from bot.cli_base import Context, run_safely
-from bot.cli_base import progress as _progress
-from bot.cli_eval import eval_
-from bot.cli_slack import feedback, slack
+from bot import backends
+from bot.cli.base import Context, run_safely
+from bot.cli.base import progress as _progress
+from bot.cli.eval import eval_
+from bot.cli.slack import feedback, slack
 from bot.config import load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--backend",
-    type=click.Choice(["local", "openai", "extractive"]),
-    help="Answer with the local model (default), OpenAI, or no LLM at all.",
+    type=click.Choice(backends.NAMES),
+    help="; ".join(f"{b.name}: {b.help}" for b in backends.BACKENDS.values()),
 )
 @click.option(
     "--model", "local_model", help="Local GGUF: qwen2.5-coder-1.5b, smollm2-135m or a path."
@@ -66,7 +67,7 @@ def ask(obj: Context, question: tuple[str, ...], as_json: bool) -> None:
     """Answer one QUESTION and exit."""
 
     def body() -> int:
-        from bot.chat import stream_answer
+        from bot.cli.repl import stream_answer
 
         engine = obj.engine()
         text = " ".join(question)
@@ -86,9 +87,9 @@ def chat(obj: Context) -> None:
     """Chat about the articles: follow-ups, /sources, /reset, /quit."""
 
     def body() -> int:
-        from bot.chat import ChatSession
+        from bot.cli.repl import ReplSession
 
-        ChatSession(obj.engine(), history_file=obj.settings.data_dir / "chat_history").run()
+        ReplSession(obj.engine(), history_file=obj.settings.data_dir / "chat_history").run()
         return 0
 
     run_safely(body, obj.debug)
@@ -140,7 +141,7 @@ def setup(obj: Context) -> None:
     """Verify the model files and prepare the configured local model (run by the installer)."""
 
     def body() -> int:
-        from bot.model_files import minilm_files, resolve_gguf
+        from bot.backends.local.model_files import minilm_files, resolve_gguf
 
         minilm_files()
         click.echo("Embedding model files verified (all-MiniLM-L6-v2).")
@@ -156,7 +157,7 @@ def setup(obj: Context) -> None:
 @click.pass_obj
 def doctor(obj: Context) -> None:
     """Report what is configured and reachable (secrets hidden)."""
-    from bot.doctor import report
+    from bot.cli.doctor import report
 
     run_safely(lambda: report(obj.settings, click.echo), obj.debug)
 
@@ -168,7 +169,7 @@ def server(obj: Context, action: str) -> None:
     """Start, stop or inspect the local model server."""
 
     def body() -> int:
-        from bot.wiring import local_server
+        from bot.backends.local.chat import local_server
 
         srv = local_server(obj.settings, _progress)
         if action == "start":

@@ -1,4 +1,4 @@
-"""Start, reuse and stop the local model server (`python -m bot.llama_serve`) qabot talks to."""
+"""Start, reuse and stop the local model server qabot talks to (bot.backends.local.process)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.errors import LLMError
 
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the directory holding `bot/`
+_PACKAGE_ROOT = Path(__file__).resolve().parents[3]  # the directory holding `bot/`
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD", re.IGNORECASE)
 _POLL = 0.1  # seconds between readiness checks while the model loads
 
@@ -41,11 +41,11 @@ def _alive(pid: int) -> bool:
 
 
 def _is_llama_serve(pid: int) -> bool:
-    """Whether `pid` is alive and (where /proc tells) really runs bot.llama_serve."""
+    """Whether `pid` is alive and (where /proc tells) really runs bot.backends.local.process."""
     if not _alive(pid):
         return False
     try:
-        return b"bot.llama_serve" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"bot.backends.local.process" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return not Path("/proc/self").exists()  # no /proc (macOS): trust the state file
 
@@ -160,7 +160,7 @@ class LlamaServer:
     def _start(self, timeout: float) -> None:
         self.progress("Starting the local model server (first start loads the model, ~10 s)...")
         command = [
-            sys.executable, "-m", "bot.llama_serve",
+            sys.executable, "-m", "bot.backends.local.process",
             "--model", str(self.model_path),
             "--host", self.host, "--port", str(self.port),
             "--n-threads", str(self.n_threads), "--n-ctx", str(self.n_ctx),

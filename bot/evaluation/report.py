@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.baseline import DESCRIPTION
 from bot.errors import QabotError
-from bot.evaluate import STAGES
+from bot.evaluation.baseline import DESCRIPTION
+from bot.evaluation.metrics import STAGES
 
 NO_MATPLOTLIB = "matplotlib is not installed (pip install 'qabot[eval]')"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli_base import Context, run_safely
-from bot.cli_base import progress as _progress
+from bot.cli.base import Context, run_safely
+from bot.cli.base import progress as _progress
 
 
 @click.command()

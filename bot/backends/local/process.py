@@ -93,9 +93,11 @@ def _isolated(settings_cls: type) -> type:
     BaseSettings and would otherwise take unrelated environment variables such as API_KEY,
     MODEL, SEED or N_BATCH as server options."""
 
-    class Isolated(settings_cls):  # type: ignore[misc, valid-type]
+    class Isolated(settings_cls):  # type: ignore[misc]
         @classmethod
-        def settings_customise_sources(cls, settings_cls: type, init_settings: Any, **_: Any):  # type: ignore[override]
+        def settings_customise_sources(
+            cls, settings_cls: type, init_settings: Any, **_: Any
+        ) -> tuple[Any, ...]:
             return (init_settings,)
 
     return Isolated
@@ -113,14 +115,17 @@ def _watch_idle(activity: ActivityMiddleware, server: Any, idle_minutes: float) 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot.llama_serve", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.backends.local.process", description=__doc__
+    )
     parser.add_argument("--model", required=True, type=Path, help="path to a .gguf file")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--n-threads", type=int, default=2)
-    parser.add_argument("--n-ctx", type=int, default=4096)
+    # no defaults here: the supervisor passes every value from the settings
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--n-threads", type=int, required=True)
+    parser.add_argument("--n-ctx", type=int, required=True)
     parser.add_argument(
-        "--idle-minutes", type=float, default=30.0, help="stop after this long without requests"
+        "--idle-minutes", type=float, required=True, help="stop after this long without requests"
     )
     return parser
 

@@ -315,6 +315,12 @@ def _describe(name: str, path: Path | None, check: Callable[[], object]) -> dict
     return dict(name=name, path=path_text, present=present, verified=verified, detail=detail)
 
 
+def _verify_gguf(path: Path | None, model: GgufModel, cache: Path) -> Path:
+    if path is None:
+        raise ModelFileError(f"{model.title} is not assembled; {_fix_hint(model)}")
+    return verify_file(path, model.sha256, fix=_fix_hint(model), cache=cache)
+
+
 def describe_models(models_dir: Path) -> list[dict[str, object]]:
     """For `qabot doctor`: each model's name, path, present, verified and a detail line.
 
@@ -326,8 +332,7 @@ def describe_models(models_dir: Path) -> list[dict[str, object]]:
     for key, model in GGUF_MODELS.items():
         path = _gguf_path(model, models_dir)
         cache = _sidecar(models_dir, model)
-        check = partial(verify_file, path, model.sha256, fix=_fix_hint(model), cache=cache)
-        row = _describe(key, path, check)
+        row = _describe(key, path, partial(_verify_gguf, path, model, cache))
         if model.assembled and not row["present"]:
             missing = _parts(model)[1]
             row["detail"] = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,10 +9,10 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from bot.answer import ChatFactory
-from bot.citations import is_refusal
-from bot.evaluate import Outcome, Span
-from bot.types import Turn
+from bot.engine.citations import cited_numbers, is_refusal
+from bot.engine.llm import ChatFactory
+from bot.engine.types import Turn
+from bot.evaluation.grading import Excerpt, Outcome
 from retrieval.loader import Document
 
 CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 600, 100, 4
@@ -29,7 +28,6 @@ DESCRIPTION = (
     f"MiniLM embeddings in Chroma, top-{TOP_K} similarity search, a 'use the context, say you "
     "don't know otherwise, cite [n]' prompt, the same chat model; no follow-up rewriting"
 )
-_MARKER = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 
 
 class TutorialBaseline:
@@ -90,9 +88,7 @@ class TutorialBaseline:
         text = chain.invoke(values)
         timings["generate"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
-        cited: list[int] = []
-        for group in _MARKER.findall(text):
-            cited += [int(n) for n in group.split(",") if 1 <= int(n) <= len(spans)]
+        cited = [n for n in cited_numbers(text) if 1 <= n <= len(spans)]
         citations = [spans[n - 1] for n in dict.fromkeys(cited)]
         return Outcome(
             text=text.strip(),
@@ -106,7 +102,7 @@ class TutorialBaseline:
         )
 
     @staticmethod
-    def _span(chunk: Any) -> Span:
+    def _span(chunk: Any) -> Excerpt:
         start = int(chunk.metadata.get("start_index", -1))
         end = start + len(chunk.page_content) if start >= 0 else -1
-        return Span(chunk.page_content, str(chunk.metadata.get("doc_id", "")), start, end)
+        return Excerpt(chunk.page_content, str(chunk.metadata.get("doc_id", "")), start, end)

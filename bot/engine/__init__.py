@@ -1,0 +1,1 @@
+"""The answer engine: retrieval in, a verified answer out. Knows nothing of Slack or terminals."""

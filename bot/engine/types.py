@@ -1,0 +1,145 @@
+"""The engine's own values: what it returns to every front-end (no library types cross)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from langchain_core.embeddings import Embeddings
+
+from retrieval.search import Hit
+from retrieval.store import StoredChunk
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk as numbered for the model, with its relevance."""
+
+    n: int
+    chunk: StoredChunk
+    score: float
+
+    @property
+    def id(self) -> str:
+        return self.chunk.id
+
+    @property
+    def doc_id(self) -> str:
+        return self.chunk.doc_id
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def title(self) -> str:
+        return self.chunk.title
+
+    @property
+    def paragraph(self) -> int:
+        return self.chunk.paragraph
+
+    @property
+    def start(self) -> int:
+        return self.chunk.start
+
+    @property
+    def end(self) -> int:
+        return self.chunk.end
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+
+@dataclass(frozen=True)
+class Citation:
+    """`quote == document_text[start:end]`, verified when the answer was built."""
+
+    n: int
+    quote: str
+    start: int
+    end: int
+    score: float
+    passage: Passage
+
+    @property
+    def source(self) -> str:
+        return self.passage.source
+
+    @property
+    def title(self) -> str:
+        return self.passage.title
+
+    @property
+    def paragraph(self) -> int:
+        return self.passage.paragraph
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "source": self.source,
+            "title": self.title,
+            "paragraph": self.paragraph,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier question and answer of a conversation."""
+
+    question: str
+    answer: str
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    grounded: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    standalone_question: str = ""
+    notice: str = ""  # e.g. "question truncated to 2000 characters"
+    decline_reason: str = ""  # why an answer was withheld (for logs and --json)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "grounded": self.grounded,
+            "citations": [c.to_json() for c in self.citations],
+            "decline_reason": self.decline_reason,
+            "notice": self.notice,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+class Searcher(Protocol):
+    """What the engine needs of retrieval (`retrieval.search.HybridSearcher` is one)."""
+
+    embeddings: Embeddings
+
+    def search(self, query: str, k: int = 4) -> list[Hit]: ...
+
+    def current(self, hits: list[Hit]) -> list[Hit]: ...
+
+
+class AnswerEngine(Protocol):
+    """What the front-ends (terminal, Slack) need of an engine."""
+
+    def warm_up(self) -> None: ...
+
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer: ...

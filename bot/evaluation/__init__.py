@@ -1,0 +1,1 @@
+"""Evaluation: question sets, grading, metrics, the runner, reports and the tutorial baseline."""
