@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "QABOT_SLACK_API_URL"),
     )
 
+    answer_workers: int = Field(default=2, ge=1)  # answers written at once (per process)
+    drain_seconds: float = 20.0  # on SIGTERM, time given to answers being written
+    health_host: str = "127.0.0.1"
+    health_port: int | None = None  # /health and /metrics of `qabot slack` (either mode)
+    log_format: Literal["text", "json"] = "text"
+
     top_k: int = 4
     min_relevance: float = 0.25
     max_answer_tokens: int = 200

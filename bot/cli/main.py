@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -44,18 +43,16 @@ def cli(
     debug: bool,
 ) -> None:
     """qabot answers questions about news articles, citing the passages it used."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "openai", "chromadb", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
+    from bot.cli.logs import configure
+
+    configure(debug)
     try:
         settings = load_settings(
             backend=backend, local_model=local_model, data_dir=data_dir, docs=docs
         )
     except Exception as exc:  # pydantic ValidationError: show which variable is wrong
         raise click.UsageError(f"invalid configuration: {exc}") from None
+    configure(debug, settings.log_format)
     ctx.obj = Context(settings, debug)
 
 

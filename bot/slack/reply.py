@@ -16,6 +16,7 @@ from bot.slack import format as fmt
 from bot.slack.feedback import FeedbackStore
 from bot.slack.history import ThreadHistory, answer_metadata
 from bot.slack.memory import ThreadKey
+from bot.slack.metrics import Metrics
 from bot.slack.worker import AnswerPool
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ APOLOGY_LLM = (
 )
 APOLOGY = ":warning: Sorry, something went wrong while answering. Please try again."
 OVERLOADED = ":warning: Sorry, too many questions are waiting. Please ask again in a few minutes."
+RESTARTING = ":arrows_counterclockwise: I'm restarting and could not answer this. Please ask again."
 BUSY_AFTER = 2  # show "busy" in the placeholder when this many answers are queued ahead
 MAX_QUEUE = 50  # beyond this, new questions are turned away politely
 
@@ -80,20 +82,50 @@ class Responder:
         feedback: FeedbackStore,
         update_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine, self.client, self.pool = engine, client, pool
         self.history, self.feedback = history, feedback
         self.update_interval, self.clock = update_interval, clock
+        self.metrics = metrics or Metrics()
+        self.metrics.track_pool(pool.ahead, lambda: pool.pending)
+        self.closing = False
 
     def ask(self, question: str, target: Target) -> None:
         """Called by a listener after the ack; returns as soon as the job is queued."""
+        if self.closing:
+            self._turn_away(target, RESTARTING, "restarting")
+            return
         ahead = self.pool.ahead()
         if ahead >= MAX_QUEUE:
             log.warning("turned a question away: %d answers queued", ahead)
-            self._deliver(target, None, [fmt.notice(OVERLOADED)])
+            self._turn_away(target, OVERLOADED, "turned_away")
             return
         placeholder_ts = self._show_progress(target, ahead if ahead >= BUSY_AFTER else 0)
-        self.pool.submit(self._answer, question, target, placeholder_ts)
+        self.pool.submit(
+            self._answer, question, target, placeholder_ts,
+            waited=self.metrics.wait_seconds.observe,
+        )  # fmt: skip
+
+    def drain(self, timeout: float) -> int:
+        """On shutdown: take no new questions, give the answers being written up to `timeout`
+        seconds, and tell every question left (queued, or still unanswered) to ask again, in
+        place of its placeholder. Returns how many were told."""
+        self.closing = True
+        cancelled, unfinished = self.pool.drain(timeout)
+        for _question, target, placeholder_ts in [*cancelled, *unfinished]:
+            self._deliver(target, placeholder_ts, [fmt.notice(RESTARTING)])
+            self.metrics.outcome("restarting")
+        if cancelled or unfinished:
+            log.warning(
+                "shutting down: %d queued and %d unfinished question(s) told to ask again",
+                len(cancelled), len(unfinished),
+            )  # fmt: skip
+        return len(cancelled) + len(unfinished)
+
+    def _turn_away(self, target: Target, text: str, outcome: str) -> None:
+        self.metrics.outcome(outcome)
+        self._deliver(target, None, [fmt.notice(text)])
 
     # -- steps ---------------------------------------------------------------------------
     def _show_progress(self, target: Target, ahead: int) -> str | None:
@@ -128,19 +160,25 @@ class Responder:
             answer = self.engine.answer(question, history, on_token=drafts.add if drafts else None)
         except LLMError as exc:
             log.warning("language model failure answering in %s: %s", target.channel, exc)
+            self.metrics.outcome("llm_error")
             self._finish(target, placeholder_ts, drafts, [fmt.notice(APOLOGY_LLM)])
             return
         except InputError as exc:  # e.g. only control characters: the message says what to do
+            self.metrics.outcome("input_error")
             self._finish(target, placeholder_ts, drafts, [fmt.notice(str(exc))])
             return
         except QabotError as exc:
             log.warning("could not answer in %s: %s", target.channel, exc)
+            self.metrics.outcome("error")
             self._finish(target, placeholder_ts, drafts, [fmt.notice(APOLOGY)])
             return
         except Exception:
             log.exception("unexpected failure answering in %s", target.channel)
+            self.metrics.outcome("error")
             self._finish(target, placeholder_ts, drafts, [fmt.notice(APOLOGY)])
             return
+        self.metrics.answer_seconds.observe(time.perf_counter() - t0)
+        self.metrics.outcome("grounded" if answer.grounded else "declined")
         answer_id = self._record(answer, target, history)
         echo = question if target.respond else None
         messages = fmt.answer_messages(answer, answer_id, echo)

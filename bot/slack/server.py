@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -76,15 +77,12 @@ def warm_up(engine: AnswerEngine, say: Say) -> None:
 
 
 def build_deps(
-    settings: Settings,
-    engine: AnswerEngine,
-    client: Any,
-    bot_user_id: str | None = None,
-    workers: int = 2,
+    settings: Settings, engine: AnswerEngine, client: Any, bot_user_id: str | None = None
 ) -> SlackDeps:
     feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
     history = ThreadHistory(client, ThreadMemory(), bot_user_id)
-    responder = Responder(engine, client, AnswerPool(workers), history, feedback)
+    pool = AnswerPool(settings.answer_workers)
+    responder = Responder(engine, client, pool, history, feedback)
     return SlackDeps(
         client=client, responder=responder, feedback=feedback, seen=SeenKeys(),
         bot_user_id=bot_user_id,
@@ -110,10 +108,39 @@ def serve(
     warm_up(engine, say)
     deps = build_deps(settings, engine, client, bot_user_id)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if http:
-        _serve_http(deps, settings, host, port, say)
-    else:
-        _serve_socket_mode(deps, settings, say)
+    try:
+        if http:
+            _serve_http(deps, settings, host, port, say)
+        else:
+            _serve_socket_mode(deps, settings, say)
+    finally:  # Ctrl-C or SIGTERM: no new deliveries reach us any more
+        told = deps.responder.drain(settings.drain_seconds)
+        log.info("stopped (%d unanswered question(s) told to ask again)", told)
+        if told:  # answering threads may still wait on the model: do not wait for them
+            logging.shutdown()
+            os._exit(0)
+
+
+def _health_server(settings: Settings, deps: SlackDeps, connected: Callable[[], bool]) -> Any:
+    """/health and /metrics on QABOT_HEALTH_PORT (when set): not ok once shutting down."""
+    from bot.slack.health import start_health_server
+
+    if settings.health_port is None:
+        return None
+    pool, responder = deps.responder.pool, deps.responder
+
+    def health() -> dict[str, Any]:
+        ok = connected() and not responder.closing
+        return {"ok": ok, "answering": pool.pending, "queued": pool.ahead()}
+
+    return start_health_server(
+        settings.health_host, settings.health_port, health, responder.metrics
+    )
+
+
+def _listening(server: Any) -> str:
+    host, port = server.server_address[:2]
+    return f"http://{host}:{port}"
 
 
 def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: Say) -> None:
@@ -127,13 +154,16 @@ def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: 
 
     gate = Gate(_secret(settings.slack_signing_secret))
     server = make_server(Endpoint(create_app(deps), gate, health), host, port)
-    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
-    say(f"qabot is serving Slack at http://{bound_host}:{bound_port}{EVENTS_PATH} and /health")
+    ops = _health_server(settings, deps, lambda: True)
+    say(f"qabot is serving Slack at {_listening(server)}{EVENTS_PATH} and /health")
+    if ops:
+        say(f"Health and metrics at {_listening(ops)}/health and /metrics")
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        deps.responder.pool.shutdown(wait=False)
+        if ops:
+            ops.server_close()
 
 
 def _serve_socket_mode(deps: SlackDeps, settings: Settings, say: Say) -> None:
@@ -142,9 +172,13 @@ def _serve_socket_mode(deps: SlackDeps, settings: Settings, say: Say) -> None:
     app = create_app(deps)
     handler = SocketModeHandler(app, _secret(settings.slack_app_token), web_client=deps.client)
     handler.connect()
+    ops = _health_server(settings, deps, handler.client.is_connected)
     say("qabot is connected to Slack (Socket Mode). Ctrl-C stops it.")
+    if ops:
+        say(f"Health and metrics at {_listening(ops)}/health and /metrics")
     try:
         threading.Event().wait()
     finally:
         handler.close()
-        deps.responder.pool.shutdown(wait=False)
+        if ops:
+            ops.server_close()

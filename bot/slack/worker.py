@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ class AnswerPool:
         self.workers = workers
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="qabot-answer")
         self._pending = 0
+        self._jobs: dict[Future[Any], tuple[Any, ...]] = {}
         self._lock = threading.Lock()
 
     def ahead(self) -> int:
@@ -29,8 +31,15 @@ class AnswerPool:
     def pending(self) -> int:
         return self._pending
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, waited: Callable[[float], None] | None = None
+    ) -> Future[Any]:
+        """Queue `fn(*args)`; `waited(seconds)` is told how long it waited for a thread."""
+        queued_at = time.monotonic()
+
         def run() -> Any:
+            if waited:
+                waited(time.monotonic() - queued_at)
             try:
                 return fn(*args)
             except Exception:
@@ -41,7 +50,27 @@ class AnswerPool:
 
         with self._lock:
             self._pending += 1
-        return self._executor.submit(run)
+            future = self._executor.submit(run)
+            self._jobs[future] = args
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._jobs.pop(future, None)
+
+    def drain(self, timeout: float) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Stop taking jobs: those not started are cancelled, those running get up to
+        `timeout` seconds. Returns the args of the cancelled jobs and of those still running."""
+        with self._lock:
+            jobs = dict(self._jobs)
+        cancelled = [args for future, args in jobs.items() if future.cancel()]
+        with self._lock:
+            self._pending -= len(cancelled)
+        running = [f for f in jobs if not f.cancelled()]
+        _, unfinished = wait(running, timeout=timeout)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        return cancelled, [jobs[f] for f in unfinished]
 
     def shutdown(self, wait: bool = True) -> None:
         self._executor.shutdown(wait=wait, cancel_futures=not wait)

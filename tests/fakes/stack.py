@@ -83,6 +83,11 @@ class SlackStack:
         return _open(urllib.request.Request(self.events_url.replace("/slack/events", path)))
 
 
+def http_get(url: str) -> tuple[int, str]:
+    """GET a URL on this machine (no proxy): status and body."""
+    return _open(urllib.request.Request(url))
+
+
 def _open(req: urllib.request.Request) -> tuple[int, str]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
