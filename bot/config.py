@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     health_host: str = "127.0.0.1"
     health_port: int | None = None  # /health and /metrics of `qabot slack` (either mode)
     log_format: Literal["text", "json"] = "text"
+    user_questions_per_minute: int = Field(default=0, ge=0)  # per person; 0 = no limit
+    # Several workers share dedupe, thread memory and rate limits through Redis, and feedback
+    # through a database (default: feedback.sqlite3 in the data folder).
+    redis_url: SecretStr | None = None
+    database_url: SecretStr | None = None
 
     top_k: int = 4
     min_relevance: float = 0.25
@@ -110,7 +115,10 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_API_URL must be an http(s) URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="after")
+    @field_validator(
+        "slack_bot_token", "slack_app_token", "slack_signing_secret", "redis_url", "database_url",
+        mode="after",
+    )  # fmt: skip
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
@@ -127,6 +135,13 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def feedback_url(self) -> str:
+        """The feedback database: QABOT_DATABASE_URL, else SQLite in the data folder."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'feedback.sqlite3'}"
 
     def redacted(self) -> dict[str, object]:
         """Settings as a dict fit for display: secrets shown only as set / not set."""

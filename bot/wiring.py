@@ -111,3 +111,30 @@ def build_slack_client(settings: Settings) -> Any:
             RateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+def build_redis(settings: Settings) -> Any | None:
+    """The Redis client several workers share (QABOT_REDIS_URL), checked with a PING; None
+    when unset (each process keeps its own state)."""
+    if settings.redis_url is None:
+        return None
+    import redis
+
+    url = settings.redis_url.get_secret_value()
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        where = url.rsplit("@", 1)[-1]  # never the password
+        raise ConfigError(f"Cannot reach Redis at {where} ({type(exc).__name__}).") from None
+    return client
+
+
+def build_feedback_store(settings: Settings) -> Any:
+    """The feedback store on QABOT_DATABASE_URL (SQLite in the data folder by default)."""
+    from bot.slack.feedback import FeedbackStore
+
+    try:
+        return FeedbackStore(settings.feedback_url)
+    except Exception as exc:  # sqlalchemy's errors may quote the URL: name the kind only
+        raise ConfigError(f"Cannot open the feedback database ({type(exc).__name__}).") from None

@@ -143,3 +143,23 @@ def test_thread_turns_pair_questions_with_answers() -> None:
         Turn("Who runs the <Fatah> Alliance?", "Hadi [1]."),
         Turn("And he?", "A [1]."),
     ]
+
+
+def test_a_user_asking_too_fast_is_told_to_wait(
+    api: FakeSlackApi, engine: GatedEngine, tmp_path: Path
+) -> None:
+    from bot.slack.ratelimit import UserRate
+
+    engine.gate.set()
+    client = WebClient(token="xoxb-test", base_url=api.url)
+    pool = AnswerPool(workers=1)
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    history = ThreadHistory(client, ThreadMemory(), "UBOT")
+    limited = Responder(engine, client, pool, history, store, rate=UserRate(1))
+    limited.ask("one", Target("C1", "U1", thread_ts="1.0", ts="1.0"))
+    limited.ask("two", Target("C2", "U1", thread_ts="2.0", ts="2.0"))
+    limited.ask("other user", Target("C3", "U2", thread_ts="3.0", ts="3.0"))
+    api.wait_for(lambda: texts(api, "C1") == ["A: one"] and texts(api, "C3") == ["A: other user"])
+    assert texts(api, "C2") == [reply.TOO_FAST]
+    assert limited.metrics.value("qabot_answers_total", outcome="rate_limited") == 1
+    pool.shutdown()

@@ -44,10 +44,14 @@ def feedback_export(obj: Context, output: Path | None) -> None:
 
     def body() -> int:
         from bot.slack.export import thumbs_down
-        from bot.slack.feedback import FeedbackStore
+        from bot.wiring import build_feedback_store
 
-        path = obj.settings.data_dir / "feedback.sqlite3"
-        lines = list(thumbs_down(FeedbackStore(path))) if path.exists() else []
+        settings = obj.settings
+        local = settings.database_url is None
+        if local and not (settings.data_dir / "feedback.sqlite3").exists():
+            lines = []
+        else:
+            lines = list(thumbs_down(build_feedback_store(settings)))
         text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
         if output:
             output.write_text(text, encoding="utf-8")

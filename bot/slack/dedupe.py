@@ -1,4 +1,5 @@
-"""Recognising repeated deliveries: a thread-safe set of keys that expire after a while."""
+"""Recognising repeated deliveries: keys that expire after a while, kept in this process
+(`SeenKeys`) or in Redis for several workers (`RedisSeenKeys`, SET NX EX)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,18 @@ class SeenKeys:
         return len(self._keys)
 
 
-def dedupe_middleware(seen: SeenKeys) -> Callable[..., Any]:
+class RedisSeenKeys:
+    """The same, shared by every worker: the first `SET key NX EX ttl` wins."""
+
+    def __init__(self, redis: Any, ttl: float = 3600.0, prefix: str = "qabot:seen:") -> None:
+        self.redis, self.ttl, self.prefix = redis, int(ttl), prefix
+
+    def first(self, key: Hashable) -> bool:
+        name = self.prefix + ":".join(map(str, key if isinstance(key, tuple) else (key,)))
+        return bool(self.redis.set(name, "1", nx=True, ex=self.ttl))
+
+
+def dedupe_middleware(seen: SeenKeys | RedisSeenKeys) -> Callable[..., Any]:
     """Bolt global middleware: a repeated `event_id` (a retry, in HTTP or Socket Mode) is
     acknowledged and dropped. Posts seen twice under different event ids (an `app_mention`
     and a `message` for one post) are caught by the listeners with the post's channel + ts."""

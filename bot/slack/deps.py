@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.slack.dedupe import SeenKeys
+from bot.slack.dedupe import RedisSeenKeys, SeenKeys
 from bot.slack.feedback import FeedbackStore
 from bot.slack.reply import Responder
 
@@ -17,5 +17,5 @@ class SlackDeps:
     client: Any  # slack_sdk.WebClient
     responder: Responder
     feedback: FeedbackStore
-    seen: SeenKeys
+    seen: SeenKeys | RedisSeenKeys
     bot_user_id: str | None = None

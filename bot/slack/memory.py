@@ -1,13 +1,16 @@
 """Thread memory: the earlier question/answer turns of each Slack thread, in a bounded LRU.
 
 A cache only: Slack keeps every thread, and `bot.slack.history` reads a thread's turns back
-from it (conversations.replies) when this process does not have them."""
+from it (conversations.replies) when the memory does not have them. `RedisThreadMemory` is the
+same cache shared by several workers."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from bot.engine.types import Turn
 
@@ -55,3 +58,38 @@ class ThreadMemory:
 
     def __contains__(self, key: object) -> bool:
         return key in self._threads
+
+
+class RedisThreadMemory:
+    """Thread memory in Redis: one list of JSON turns per thread, expiring `ttl` seconds after
+    its last turn, so every worker sees the turns any worker answered."""
+
+    def __init__(
+        self, redis: Any, max_turns: int = 6, ttl: int = 7 * 24 * 3600, prefix: str = "qabot:thr:"
+    ) -> None:
+        self.redis, self.max_turns, self.ttl, self.prefix = redis, max_turns, ttl, prefix
+
+    def _name(self, key: ThreadKey) -> str:
+        return f"{self.prefix}{key[0]}:{key[1]}"
+
+    def get(self, key: ThreadKey) -> list[Turn] | None:
+        name = self._name(key)
+        if not self.redis.exists(name):
+            return None
+        rows = self.redis.lrange(name, 0, -1)
+        return [Turn(**json.loads(r)) for r in rows if r != b"{}"]
+
+    def turns(self, key: ThreadKey) -> list[Turn]:
+        return self.get(key) or []
+
+    def put(self, key: ThreadKey, turns: Sequence[Turn]) -> None:
+        rows = ["{}", *(json.dumps(t.__dict__) for t in list(turns)[-self.max_turns :])]
+        name = self._name(key)  # "{}" marks a thread known to have no turns yet
+        with self.redis.pipeline() as pipe:
+            pipe.delete(name).rpush(name, *rows).expire(name, self.ttl).execute()
+
+    def add(self, key: ThreadKey, turn: Turn) -> None:
+        name = self._name(key)
+        with self.redis.pipeline() as pipe:
+            pipe.rpush(name, json.dumps(turn.__dict__)).ltrim(name, -self.max_turns, -1)
+            pipe.expire(name, self.ttl).execute()

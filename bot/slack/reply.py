@@ -27,6 +27,7 @@ APOLOGY_LLM = (
 )
 APOLOGY = ":warning: Sorry, something went wrong while answering. Please try again."
 OVERLOADED = ":warning: Sorry, too many questions are waiting. Please ask again in a few minutes."
+TOO_FAST = ":hand: You're asking faster than I can answer. Please wait a minute and ask again."
 RESTARTING = ":arrows_counterclockwise: I'm restarting and could not answer this. Please ask again."
 BUSY_AFTER = 2  # show "busy" in the placeholder when this many answers are queued ahead
 MAX_QUEUE = 50  # beyond this, new questions are turned away politely
@@ -83,6 +84,7 @@ class Responder:
         update_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         metrics: Metrics | None = None,
+        rate: Any = None,  # UserRate or RedisUserRate; None: no limit
     ) -> None:
         self.engine, self.client, self.pool = engine, client, pool
         self.history, self.feedback = history, feedback
@@ -90,11 +92,16 @@ class Responder:
         self.metrics = metrics or Metrics()
         self.metrics.track_pool(pool.ahead, lambda: pool.pending)
         self.closing = False
+        self.rate = rate
 
     def ask(self, question: str, target: Target) -> None:
         """Called by a listener after the ack; returns as soon as the job is queued."""
         if self.closing:
             self._turn_away(target, RESTARTING, "restarting")
+            return
+        if self.rate is not None and not self.rate.allow(target.user):
+            log.info("rate-limited a question from %s", target.user)
+            self._turn_away(target, TOO_FAST, "rate_limited")
             return
         ahead = self.pool.ahead()
         if ahead >= MAX_QUEUE:

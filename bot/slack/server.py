@@ -15,14 +15,14 @@ from bot.engine.types import AnswerEngine
 from bot.errors import ConfigError
 from bot.slack import redact
 from bot.slack.app import create_app
-from bot.slack.dedupe import SeenKeys
+from bot.slack.dedupe import RedisSeenKeys, SeenKeys
 from bot.slack.deps import SlackDeps
-from bot.slack.feedback import FeedbackStore
 from bot.slack.history import ThreadHistory
-from bot.slack.memory import ThreadMemory
+from bot.slack.memory import RedisThreadMemory, ThreadMemory
+from bot.slack.ratelimit import RedisUserRate, UserRate
 from bot.slack.reply import Responder
 from bot.slack.worker import AnswerPool
-from bot.wiring import build_slack_client
+from bot.wiring import build_feedback_store, build_redis, build_slack_client
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -79,14 +79,23 @@ def warm_up(engine: AnswerEngine, say: Say) -> None:
 def build_deps(
     settings: Settings, engine: AnswerEngine, client: Any, bot_user_id: str | None = None
 ) -> SlackDeps:
-    feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-    history = ThreadHistory(client, ThreadMemory(), bot_user_id)
+    """The listeners' dependencies; dedupe, thread memory and rate limits in Redis when
+    QABOT_REDIS_URL is set (several workers), else in this process."""
+    redis = build_redis(settings)
+    rate = settings.user_questions_per_minute
+    if redis is not None:
+        seen: Any = RedisSeenKeys(redis)
+        memory: Any = RedisThreadMemory(redis)
+        limit: Any = RedisUserRate(redis, rate)
+    else:
+        seen, memory, limit = SeenKeys(), ThreadMemory(), UserRate(rate)
+    feedback = build_feedback_store(settings)
+    history = ThreadHistory(client, memory, bot_user_id)
     pool = AnswerPool(settings.answer_workers)
-    responder = Responder(engine, client, pool, history, feedback)
+    responder = Responder(engine, client, pool, history, feedback, rate=limit)
     return SlackDeps(
-        client=client, responder=responder, feedback=feedback, seen=SeenKeys(),
-        bot_user_id=bot_user_id,
-    )  # fmt: skip
+        client=client, responder=responder, feedback=feedback, seen=seen, bot_user_id=bot_user_id
+    )
 
 
 def serve(
