@@ -31,6 +31,12 @@ class Context:
 
         return build_engine(self.settings, progress=progress)
 
+    def prepare_index(self) -> None:
+        """Fill an empty index from the configured articles (what `engine()` does first)."""
+        from bot.wiring import build_store, ensure_index
+
+        ensure_index(build_store(self.settings), self.settings, progress)
+
 
 def run_safely(fn: Callable[[], int | None], debug: bool) -> None:
     """Run a command body: project errors become one `Error:` line and an exit code."""

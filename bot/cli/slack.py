@@ -15,15 +15,27 @@ from bot.cli.base import progress as _progress
 @click.option("--http", "use_http", is_flag=True, help="Serve the Events API over HTTP.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="HTTP mode: address.")
 @click.option("--port", default=3000, show_default=True, type=int, help="HTTP mode: port.")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+    help="HTTP mode: worker processes sharing the port (N > 1 needs QABOT_REDIS_URL).",
+)  # fmt: skip
 @click.pass_obj
-def slack(obj: Context, use_http: bool, host: str, port: int) -> None:
+def slack(obj: Context, use_http: bool, host: str, port: int, workers: int) -> None:
     """Answer in Slack: Socket Mode (SLACK_APP_TOKEN), or the Events API with --http."""
 
     def body() -> int:
+        from bot.errors import ConfigError
         from bot.slack.server import check_settings, serve
+        from bot.slack.workers import serve_workers, tell_ready
 
         check_settings(obj.settings, use_http)
-        serve(obj.settings, obj.engine, use_http, host, port, say=_progress)
+        if workers > 1:
+            if not use_http:
+                raise ConfigError("--workers needs --http (Socket Mode: run one bot per host).")
+            args = (["--debug"] if obj.debug else []) + ["slack", "--http", "--host", host]
+            serve_workers(obj.settings, workers, host, port, _progress, args, obj.prepare_index)
+            return 0
+        serve(obj.settings, obj.engine, use_http, host, port, say=_progress, worker=tell_ready())
         return 0
 
     run_safely(body, obj.debug)

@@ -83,8 +83,11 @@ class Endpoint:
         return Reply(refused.status, refused.reason, headers=refused.headers, close=close)
 
 
-def make_server(endpoint: Endpoint, host: str, port: int) -> ThreadingHTTPServer:
-    """A threaded HTTP/1.1 server that hands every request, whatever its method, to `endpoint`."""
+def make_server(
+    endpoint: Endpoint, host: str, port: int, reuse_port: bool = False
+) -> ThreadingHTTPServer:
+    """A threaded HTTP/1.1 server that hands every request, whatever its method, to `endpoint`.
+    `reuse_port`: one of several worker processes sharing the port (SO_REUSEPORT)."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "qabot"
@@ -116,7 +119,8 @@ def make_server(endpoint: Endpoint, host: str, port: int) -> ThreadingHTTPServer
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-    return _Server((host, port), Handler)
+    server_class = _SharedPortServer if reuse_port else _Server
+    return server_class((host, port), Handler)
 
 
 class _Server(ThreadingHTTPServer):
@@ -130,3 +134,7 @@ class _Server(ThreadingHTTPServer):
             "connection from %s failed (%s: %s)", client_address[0], type(exc).__name__, exc,
             exc_info=log.isEnabledFor(logging.DEBUG),
         )  # fmt: skip
+
+
+class _SharedPortServer(_Server):
+    allow_reuse_port = True  # the kernel spreads connections over the workers

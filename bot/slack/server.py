@@ -64,8 +64,12 @@ def connect(client: Any) -> str:
 
 
 def warm_up(engine: AnswerEngine, say: Say) -> None:
-    """Start the chat model (the local model server) before the first question, so that the
-    answering threads never race to start it and the first answer is not the slowest."""
+    """Load the embedding model and start the chat model (the local model server) before the
+    first question, so that the answering threads never race to start it and the first answer
+    is not the slowest."""
+    searcher = getattr(engine, "searcher", None)
+    if searcher is not None:
+        searcher.embeddings.embed_query("warm up")
     chat = getattr(engine, "chat", None)
     if chat is None:
         return
@@ -105,8 +109,10 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 3000,
     say: Say = print,
+    worker: Callable[[], None] | None = None,
 ) -> None:
-    """Check the tokens with Slack, build the engine, then serve until Ctrl-C or SIGTERM."""
+    """Check the tokens with Slack, build the engine, then serve until Ctrl-C or SIGTERM.
+    `worker`: this is one of several processes sharing the port; called once it serves."""
     check_settings(settings, http)
     secrets = [_secret(settings.slack_bot_token), _secret(settings.slack_app_token)]
     redact.install([*secrets, _secret(settings.slack_signing_secret)])
@@ -119,7 +125,7 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if http:
-            _serve_http(deps, settings, host, port, say)
+            _serve_http(deps, settings, host, port, say, worker)
         else:
             _serve_socket_mode(deps, settings, say)
     finally:  # Ctrl-C or SIGTERM: no new deliveries reach us any more
@@ -152,7 +158,14 @@ def _listening(server: Any) -> str:
     return f"http://{host}:{port}"
 
 
-def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: Say) -> None:
+def _serve_http(
+    deps: SlackDeps,
+    settings: Settings,
+    host: str,
+    port: int,
+    say: Say,
+    worker: Callable[[], None] | None = None,
+) -> None:
     from bot.slack.gate import EVENTS_PATH, Gate
     from bot.slack.http import Endpoint, make_server
 
@@ -162,9 +175,12 @@ def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: 
         return {"ok": True, "answering": pool.pending, "queued": pool.ahead()}
 
     gate = Gate(_secret(settings.slack_signing_secret))
-    server = make_server(Endpoint(create_app(deps), gate, health), host, port)
+    server = make_server(Endpoint(create_app(deps), gate, health), host, port, bool(worker))
     ops = _health_server(settings, deps, lambda: True)
-    say(f"qabot is serving Slack at {_listening(server)}{EVENTS_PATH} and /health")
+    if worker:
+        worker()
+    else:
+        say(f"qabot is serving Slack at {_listening(server)}{EVENTS_PATH} and /health")
     if ops:
         say(f"Health and metrics at {_listening(ops)}/health and /metrics")
     try:

@@ -104,6 +104,7 @@ def running_bot(
     debug: bool = True,
     api: FakeSlackApi | None = None,
     log_name: str = "bot.log",
+    extra_args: tuple[str, ...] = (),
     **settings: str,
 ) -> Iterator[SlackStack]:
     """Start the fakes and `qabot [--debug] slack [--http]`; stop everything afterwards. A
@@ -122,6 +123,7 @@ def running_bot(
     )
     args = (["--debug"] if debug else []) + ["slack"]
     args += ["--http", "--host", "127.0.0.1", "--port", "0"] if http else []
+    args += extra_args
     bot = BotProcess(args, env, tmp / log_name)
     stack = SlackStack(api, bot, tmp / "data", sock)
     try:
