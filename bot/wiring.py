@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,26 @@ def build_store(settings: Settings) -> ArticleStore:
     embeddings, name = build_embeddings(settings)
     client = make_client(settings.chroma_dir, settings.chroma_host, settings.chroma_port)
     return ArticleStore(client, settings.collection, embeddings, name)
+
+
+@contextlib.contextmanager
+def writing_index(settings: Settings) -> Iterator[None]:
+    """Write to the index: a local folder must not be in use by a serving bot (StoreError);
+    a Chroma server takes writes while it serves."""
+    if settings.chroma_host:
+        yield
+        return
+    from retrieval.serving import exclusive
+
+    with exclusive(settings.chroma_dir):
+        yield
+
+
+def serving_index(settings: Settings) -> Any:
+    """Mark a local index as served by this process (until it ends); None for a server."""
+    from retrieval.serving import hold_shared
+
+    return None if settings.chroma_host else hold_shared(settings.chroma_dir)
 
 
 def ensure_index(store: ArticleStore, settings: Settings, progress: Progress | None) -> None:

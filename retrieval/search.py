@@ -46,7 +46,8 @@ def _near_duplicate(a: StoredChunk, b: StoredChunk, terms: Callable[[str], set[s
 
 
 class HybridSearcher:
-    """Searches one store; keeps a BM25 index of its chunks, rebuilt when the store changes."""
+    """Searches one store; keeps a BM25 index of its chunks, rebuilt when the store's
+    generation changes (any ingest, by any process)."""
 
     def __init__(
         self,
@@ -63,16 +64,16 @@ class HybridSearcher:
         self._bm25: BM25 | None = None
         self._chunks: list[StoredChunk] = []
         self._index: dict[str, int] = {}  # chunk id -> its position in the BM25 index
-        self._count = -1
+        self._generation = ""
 
     def _lexical_index(self) -> tuple[BM25, list[StoredChunk], dict[str, int]]:
         with self._lock:
-            count = self.store.count()
-            if self._bm25 is None or count != self._count:
+            generation = self.store.generation()  # stamped by every ingest, in any process
+            if self._bm25 is None or generation != self._generation:
                 self._chunks = self.store.all_chunks()
                 self._bm25 = BM25([c.text for c in self._chunks])
                 self._index = {c.id: i for i, c in enumerate(self._chunks)}
-                self._count = count
+                self._generation = generation
             return self._bm25, self._chunks, self._index
 
     def coverage(self, bm25: BM25, query_terms: set[str], text: str) -> float:

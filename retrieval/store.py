@@ -6,6 +6,7 @@ import functools
 import hashlib
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,7 +219,25 @@ class ArticleStore:
                 report.chunks_removed += removed
             if progress:
                 progress(added)
+        if report.added or report.updated:
+            self._stamp()
         return report
+
+    def _stamp(self) -> None:
+        """A new generation: every process's lexical index of this store is now stale, even
+        when the chunk count is unchanged (a same-size edit)."""
+        docs = self._existing(f"{self._name}-docs")
+        if docs is not None:
+            meta = {k: v for k, v in (docs.metadata or {}).items() if not k.startswith("hnsw:")}
+            docs.modify(metadata={**meta, "generation": uuid.uuid4().hex})
+
+    @_reading
+    def generation(self) -> str:
+        """Changes whenever documents are added, replaced or removed (by any process); an index
+        from before generations were stamped falls back to its chunk count."""
+        docs = self._existing(f"{self._name}-docs")
+        stamp = (docs.metadata or {}).get("generation") if docs is not None else None
+        return str(stamp) if stamp else f"count:{self.count()}"
 
     def _replace(self, doc: Document) -> tuple[int, int]:
         """Write a document's new version: its new chunks, then its record, then drop the old
@@ -287,6 +306,8 @@ class ArticleStore:
                 self._chunks.delete(ids=ids)
             self._docs.delete(ids=[doc_id])
             removed += len(ids)
+        if removed:
+            self._stamp()
         return removed
 
     # -- reading -------------------------------------------------------------------------

@@ -110,3 +110,37 @@ def postgres_server() -> Iterator[str]:
             proc.wait(20)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def chroma_server(folder: Path) -> Iterator[int]:
+    """`chroma run` on 127.0.0.1 with its data in `folder`; yields its port."""
+    import sys
+    import urllib.request
+
+    exe = Path(sys.executable).with_name("chroma")
+    if not exe.exists():
+        exe = Path(shutil.which("chroma") or "chroma")
+    port = free_port()
+    log = folder / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(exe), "run", "--path", str(folder / "db"), "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def ready() -> bool:
+        try:
+            opener.open(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).read()
+            return True
+        except OSError:
+            return False
+
+    _wait(ready, proc, "chroma server", log)
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import services
 from conftest import free_port
 
 from bot.config import PROJECT_ROOT, load_settings
@@ -19,34 +15,8 @@ from bot.wiring import build_engine, build_store
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    exe = Path(sys.executable).with_name("chroma")
-    if not exe.exists():
-        exe = Path(shutil.which("chroma") or "chroma")
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            opener.open(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("chroma server did not start: " + (path / "server.log").read_text())
-            time.sleep(0.1)
-    try:
+    with services.chroma_server(tmp_path_factory.mktemp("chroma-server")) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def test_engine_over_a_chroma_server(

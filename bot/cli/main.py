@@ -13,7 +13,7 @@ from bot.cli.base import Context, run_safely
 from bot.cli.base import progress as _progress
 from bot.cli.eval import eval_
 from bot.cli.slack import feedback, slack
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,35 +101,40 @@ def ingest(obj: Context, paths: tuple[Path, ...], prune: bool, rebuild: bool) ->
     """Add or update articles (.txt, .md, .html files or folders) in the index."""
 
     def body() -> int:
-        from tqdm import tqdm
+        from bot.wiring import writing_index
 
-        from bot.wiring import build_store
-        from retrieval.ingest import ingest as run_ingest
-
-        store = build_store(obj.settings)
-        if rebuild:
-            store.drop()
-        bar = tqdm(total=0, unit="doc", disable=None, file=sys.stderr, leave=False)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        result = run_ingest(store, list(paths), prune=prune, progress=progress)
-        bar.close()
-        r = result.report
-        click.echo(
-            f"{len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} unchanged"
-            f", {len(r.removed)} removed; {r.chunks_added} chunks added, "
-            f"{r.chunks_removed} removed; {store.count()} chunks in the index."
-        )
-        for skipped in result.skipped:
-            click.echo(
-                click.style(f"Skipped {skipped.path}: {skipped.reason}", fg="yellow"), err=True
-            )
-        return 1 if result.skipped else 0
+        with writing_index(obj.settings):  # refused while a bot serves a local index
+            return _ingest(obj.settings, paths, prune, rebuild)
 
     run_safely(body, obj.debug)
+
+
+def _ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, rebuild: bool) -> int:
+    from tqdm import tqdm
+
+    from bot.wiring import build_store
+    from retrieval.ingest import ingest as run_ingest
+
+    store = build_store(settings)
+    if rebuild:
+        store.drop()
+    bar = tqdm(total=0, unit="doc", disable=None, file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    result = run_ingest(store, list(paths), prune=prune, progress=progress)
+    bar.close()
+    r = result.report
+    click.echo(
+        f"{len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} unchanged"
+        f", {len(r.removed)} removed; {r.chunks_added} chunks added, "
+        f"{r.chunks_removed} removed; {store.count()} chunks in the index."
+    )
+    for skipped in result.skipped:
+        click.echo(click.style(f"Skipped {skipped.path}: {skipped.reason}", fg="yellow"), err=True)
+    return 1 if result.skipped else 0
 
 
 @cli.command()

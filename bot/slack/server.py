@@ -22,7 +22,7 @@ from bot.slack.memory import RedisThreadMemory, ThreadMemory
 from bot.slack.ratelimit import RedisUserRate, UserRate
 from bot.slack.reply import Responder
 from bot.slack.worker import AnswerPool
-from bot.wiring import build_feedback_store, build_redis, build_slack_client
+from bot.wiring import build_feedback_store, build_redis, build_slack_client, serving_index
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -122,6 +122,7 @@ def serve(
     engine = build_engine()
     warm_up(engine, say)
     deps = build_deps(settings, engine, client, bot_user_id)
+    in_use = serving_index(settings)  # `qabot ingest` into this local index is refused now
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if http:
@@ -130,6 +131,8 @@ def serve(
             _serve_socket_mode(deps, settings, say)
     finally:  # Ctrl-C or SIGTERM: no new deliveries reach us any more
         told = deps.responder.drain(settings.drain_seconds)
+        if in_use is not None:
+            in_use.close()
         log.info("stopped (%d unanswered question(s) told to ask again)", told)
         if told:  # answering threads may still wait on the model: do not wait for them
             logging.shutdown()
