@@ -96,18 +96,27 @@ def chat(obj: Context) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, metavar="[PATH|URL]...")
+@click.option(
+    "--feed", "feeds", multiple=True, metavar="URL", help="An RSS or Atom feed: add its new items."
+)
 @click.option("--prune", is_flag=True, help="Also drop indexed articles whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Empty the index first (after changing embeddings).")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], prune: bool, rebuild: bool) -> None:
-    """Add or update articles (.txt, .md, .html files or folders) in the index."""
+def ingest(
+    obj: Context, sources: tuple[str, ...], feeds: tuple[str, ...], prune: bool, rebuild: bool
+) -> None:
+    """Add or update articles: .txt, .md, .html files or folders, web pages (http/https URLs)
+    and the new items of feeds (--feed)."""
+    if not sources and not feeds:
+        raise click.UsageError("give a file, folder or URL to ingest, or --feed URL")
 
     def body() -> int:
         from tqdm import tqdm
 
         from bot.wiring import build_store
         from retrieval.ingest import ingest as run_ingest
+        from retrieval.web import is_url
 
         store = build_store(obj.settings)
         if rebuild:
@@ -118,8 +127,14 @@ def ingest(obj: Context, paths: tuple[Path, ...], prune: bool, rebuild: bool) ->
             bar.total = total
             bar.update(done - bar.n)
 
-        result = run_ingest(store, list(paths), prune=prune, progress=progress)
+        urls = [s for s in sources if is_url(s)]
+        paths = [Path(s) for s in sources if not is_url(s)]
+        result = run_ingest(
+            store, paths, prune=prune, progress=progress, urls=urls, feeds=list(feeds)
+        )
         bar.close()
+        for feed in result.feeds:
+            _progress(f"Feed {feed.url}: {len(feed.new)} new, {feed.known} already indexed.")
         r = result.report
         click.echo(
             f"{len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} unchanged"

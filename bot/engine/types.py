@@ -41,6 +41,14 @@ class Passage:
         return self.chunk.paragraph
 
     @property
+    def url(self) -> str:
+        return self.chunk.url
+
+    @property
+    def published(self) -> str:
+        return self.chunk.published
+
+    @property
     def start(self) -> int:
         return self.chunk.start
 
@@ -76,12 +84,22 @@ class Citation:
     def paragraph(self) -> int:
         return self.passage.paragraph
 
+    @property
+    def url(self) -> str:
+        return self.passage.url
+
+    @property
+    def published(self) -> str:
+        return self.passage.published
+
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
             "source": self.source,
             "title": self.title,
             "paragraph": self.paragraph,
+            "url": self.url or None,
+            "published": self.published or None,
             "quote": self.quote,
             "start": self.start,
             "end": self.end,
