@@ -171,3 +171,10 @@ def test_cli_ingests_a_url_and_cites_it_with_title_date_and_link(
     assert out["grounded"] and "Hadi al-Amiri" in out["answer"]
     [cited] = {(c["title"], c["url"], c["published"], c["source"]) for c in out["citations"]}
     assert cited == ("Iran wants joint military exercises with Iraq", url, "2019-05-27", url)
+
+    shown = qabot(data, "ask", FATAH).stdout.splitlines()
+    about = "    " + " \u00b7 ".join(
+        ["Iran wants joint military exercises with Iraq", "The Regional Ledger", "2019-05-27"]
+    )
+    at = shown.index(about)  # under the quote: title, site and date, then the link
+    assert shown[at - 1].endswith("\u201d") and shown[at + 1] == f"    {url}"

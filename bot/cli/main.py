@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from bot import backends
+from bot.cli.articles import articles
 from bot.cli.base import Context, run_safely
 from bot.cli.base import progress as _progress
 from bot.cli.eval import eval_
@@ -198,7 +199,7 @@ def server(obj: Context, action: str) -> None:
     run_safely(body, obj.debug)
 
 
-for command in (eval_, slack, feedback):
+for command in (articles, eval_, slack, feedback):
     cli.add_command(command)
 
 

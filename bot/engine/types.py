@@ -49,6 +49,10 @@ class Passage:
         return self.chunk.published
 
     @property
+    def site(self) -> str:
+        return self.chunk.site
+
+    @property
     def start(self) -> int:
         return self.chunk.start
 
@@ -91,6 +95,10 @@ class Citation:
     @property
     def published(self) -> str:
         return self.passage.published
+
+    @property
+    def site(self) -> str:
+        return self.passage.site
 
     def to_json(self) -> dict[str, Any]:
         return {

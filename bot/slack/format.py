@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
-from bot.engine.types import Answer
+from bot.engine.types import Answer, Citation
 
 SECTION_LIMIT = 3000  # characters of text in one section block
 MAX_BLOCKS = 50  # blocks in one message
@@ -19,6 +20,7 @@ UP, DOWN = "feedback_up", "feedback_down"
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _ZWSP = "\u200b"
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"  # what may stay as it is in a link (not < > | or spaces)
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,29 @@ def _fallback(text: str) -> str:
     return escape(_shorten(text, FALLBACK_LIMIT))
 
 
-def source_block(n: int, quote: str, title: str, source: str, paragraph: int) -> dict[str, Any]:
-    """One compact source: the quote, then where it is from."""
-    where = f"{escape(_shorten(title, 200))}, paragraph {paragraph} ({escape(Path(source).name)})"
-    return context(f"*[{n}]* \u201c{escape(_shorten(quote, QUOTE_LIMIT))}\u201d \u2014 {where}")
+def link(url: str, label: str) -> str:
+    """`<url|label>` for an http(s) URL, made safe: characters that could end the link or
+    start markup in it are percent-encoded, the label escaped; any other URL gives the label
+    alone (no `javascript:`, `mailto:` or Slack-internal links)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return escape(label)
+    safe = quote(url, safe=_URL_SAFE).replace("&", "&amp;")
+    label = escape(label).replace("|", "\u2223")  # a | would end the label in some clients
+    return f"<{safe}|{label}>"
+
+
+def source_block(c: Citation) -> dict[str, Any]:
+    """One compact source: the quote, then the article's title (a link when it has one), its
+    date, and for a file without a link the paragraph and file name."""
+    title = _shorten(c.title, 200)
+    if c.url:
+        where = link(c.url, title) + (f", {escape(c.published)}" if c.published else "")
+    else:
+        where = f"{escape(title)}, paragraph {c.paragraph} ({escape(Path(c.source).name)})"
+        where += f", {escape(c.published)}" if c.published else ""
+    quote_text = escape(_shorten(c.quote, QUOTE_LIMIT))
+    return context(f"*[{c.n}]* \u201c{quote_text}\u201d \u2014 {where}")
 
 
 def feedback_block(answer_id: str) -> dict[str, Any]:
@@ -119,7 +140,7 @@ def answer_blocks(answer: Answer, question: str | None = None) -> list[dict[str,
         return blocks
     blocks.extend(section(piece) for piece in split_escaped(escape(answer.text)))
     for c in answer.citations:
-        blocks.append(source_block(c.n, c.quote, c.title, c.source, c.paragraph))
+        blocks.append(source_block(c))
     return blocks
 
 
