@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 
-from bot.cli.base import Context, run_safely
+from bot.cli.base import Context, format_option, run_safely
 from bot.errors import InputError
-
-FORMATS = ("text", "json", "markdown")
 
 
 def article_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -73,10 +71,7 @@ def find_article(records: list[dict[str, Any]], target: str) -> dict[str, Any]:
 
 
 @click.group(invoke_without_command=True)
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="text", envvar="QABOT_FORMAT",
-    show_default=True, help="Output format.",
-)  # fmt: skip
+@format_option
 @click.pass_context
 def articles(ctx: click.Context, fmt: str) -> None:
     """List the indexed articles (id, date, chunks, title, source); see `articles remove`."""

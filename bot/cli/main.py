@@ -11,9 +11,11 @@ import click
 
 from bot import backends
 from bot.cli.articles import articles
-from bot.cli.base import Context, run_safely
+from bot.cli.base import Context, format_option, read_question, run_safely
 from bot.cli.base import progress as _progress
 from bot.cli.eval import eval_
+from bot.cli.render import format_markdown
+from bot.cli.search import search
 from bot.cli.slack import feedback, slack
 from bot.config import load_settings
 
@@ -61,20 +63,23 @@ def cli(
 
 
 @cli.command()
-@click.argument("question", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.argument("question", nargs=-1)
+@format_option
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.pass_obj
-def ask(obj: Context, question: tuple[str, ...], as_json: bool) -> None:
-    """Answer one QUESTION and exit."""
+def ask(obj: Context, question: tuple[str, ...], fmt: str, as_json: bool) -> None:
+    """Answer one QUESTION (or the question on stdin) and exit."""
+    text = read_question(question)
 
     def body() -> int:
         from bot.cli.repl import stream_answer
 
         engine = obj.engine()
-        text = " ".join(question)
-        if as_json:
+        if as_json or fmt == "json":
             answer = engine.answer(text)
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        elif fmt == "markdown":
+            click.echo(format_markdown(engine.answer(text)))
         else:
             stream_answer(engine, text, [])
         return 0
@@ -199,9 +204,11 @@ def server(obj: Context, action: str) -> None:
     run_safely(body, obj.debug)
 
 
-for command in (articles, eval_, slack, feedback):
+for command in (articles, search, eval_, slack, feedback):
     cli.add_command(command)
 
 
 def main() -> None:
-    cli(prog_name="qabot")
+    # Every option can also be set in the environment: QABOT_<COMMAND>_<OPTION>, e.g.
+    # QABOT_INGEST_FEED; the group's options are the settings' QABOT_BACKEND and so on.
+    cli(prog_name="qabot", auto_envvar_prefix="QABOT")

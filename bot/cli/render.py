@@ -56,6 +56,22 @@ def format_answer(answer: Answer, color: bool = True, width: int | None = None) 
     return "\n".join(lines)
 
 
+def format_markdown(answer: Answer) -> str:
+    """The answer in Markdown: the text, then its sources as a numbered list of quotes with
+    the article's title (a link when it has one) and date."""
+    lines = [f"> **Note:** {answer.notice}", ""] if answer.notice else []
+    lines.append(answer.text if answer.grounded else f"_{answer.text}_")
+    if answer.citations:
+        lines += ["", "**Sources**", ""]
+        for c in answer.citations:
+            title = (c.title or short_source(c.source)).replace("[", "\\[").replace("]", "\\]")
+            where = f"[{title}]({c.url})" if c.url else f"{title} ({short_source(c.source)})"
+            when = f", {c.published}" if c.published else ""
+            quote = " ".join(c.quote.split())
+            lines.append(f"{c.n}. \u201c{quote}\u201d \u2014 {where}{when}")
+    return "\n".join(lines)
+
+
 def format_sources(answer: Answer | None, color: bool = True) -> str:
     """The full cited passages of an answer (for /sources)."""
     if answer is None or not answer.citations:
