@@ -16,7 +16,14 @@ QUOTE_LIMIT = 500  # a source quote is shortened past this (the answer keeps the
 FALLBACK_LIMIT = 300  # the notification text
 DRAFT_LIMIT = 2900
 FEEDBACK_BLOCK = "feedback"
-UP, DOWN = "feedback_up", "feedback_down"
+FEEDBACK = "feedback"  # the action of the feedback buttons element: value "up:ID" or "down:ID"
+UP, DOWN = "feedback_up", "feedback_down"  # the buttons of answers posted by earlier versions
+LOADING_MESSAGES = [  # the assistant status rotates through these while an answer is made
+    "Searching the articles\u2026",
+    "Reading the best passages\u2026",
+    "Writing an answer\u2026",
+    "Checking every sentence against its quote\u2026",
+]
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _ZWSP = "\u200b"
@@ -108,23 +115,39 @@ def source_block(c: Citation) -> dict[str, Any]:
 
 
 def feedback_block(answer_id: str) -> dict[str, Any]:
-    def button(action_id: str, emoji: str, label: str) -> dict[str, Any]:
+    """Slack's own 👍/👎 element (feedback_buttons in a context_actions block)."""
+
+    def button(vote: str, text: str, label: str) -> dict[str, Any]:
         return {
-            "type": "button",
-            "action_id": action_id,
-            "value": answer_id,
-            "text": {"type": "plain_text", "text": emoji, "emoji": True},
+            "text": {"type": "plain_text", "text": text},
             "accessibility_label": label,
+            "value": f"{vote}:{answer_id}",
         }
 
     return {
-        "type": "actions",
+        "type": "context_actions",
         "block_id": FEEDBACK_BLOCK,
         "elements": [
-            button(UP, ":+1:", "Helpful answer"),
-            button(DOWN, ":-1:", "Wrong or unhelpful answer"),
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK,
+                "positive_button": button("up", "Good answer", "Mark this answer as helpful"),
+                "negative_button": button("down", "Bad answer", "Mark this answer as wrong"),
+            }
         ],
     }
+
+
+def parse_feedback(action: dict[str, Any]) -> tuple[str, str] | None:
+    """(vote, answer id) of a click on the feedback buttons (or on an older message's
+    buttons); None for anything else."""
+    action_id, value = action.get("action_id"), str(action.get("value") or "")
+    if action_id == FEEDBACK:
+        vote, _, answer_id = value.partition(":")
+        return (vote, answer_id) if vote in ("up", "down") and answer_id else None
+    if action_id in (UP, DOWN):
+        return ("up" if action_id == UP else "down"), value
+    return None
 
 
 def answer_blocks(answer: Answer, question: str | None = None) -> list[dict[str, Any]]:
@@ -142,6 +165,18 @@ def answer_blocks(answer: Answer, question: str | None = None) -> list[dict[str,
     for c in answer.citations:
         blocks.append(source_block(c))
     return blocks
+
+
+def markdown(text: str) -> str:
+    """Text for Slack's markdown (the streaming methods): escaped as for mrkdwn, and no
+    `[label](url)` link can be formed from an article's or the model's text."""
+    return escape(text).replace("](", "]" + _ZWSP + "(")
+
+
+def stream_blocks(answer: Answer, answer_id: str | None) -> list[dict[str, Any]]:
+    """What ends a streamed answer: its sources, then the feedback buttons."""
+    blocks = [source_block(c) for c in answer.citations]
+    return blocks + ([feedback_block(answer_id)] if answer_id else [])
 
 
 def answer_messages(

@@ -15,6 +15,7 @@ from bot.errors import InputError, LLMError, QabotError
 from bot.slack import format as fmt
 from bot.slack.feedback import FeedbackStore
 from bot.slack.memory import ThreadKey, ThreadMemory
+from bot.slack.stream import stream_answer
 from bot.slack.worker import AnswerPool
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,10 @@ class Responder:
             try:
                 status = f"is busy ({ahead} ahead)..." if ahead else "is reading the articles..."
                 self.client.assistant_threads_setStatus(
-                    channel_id=target.channel, thread_ts=target.thread_ts, status=status
+                    channel_id=target.channel,
+                    thread_ts=target.thread_ts,
+                    status=status,
+                    loading_messages=fmt.LOADING_MESSAGES,
                 )
                 return None
             except SlackApiError as exc:
@@ -140,8 +144,17 @@ class Responder:
             self._finish(target, placeholder_ts, drafts, [fmt.notice(APOLOGY)])
             return
         answer_id = self._record(answer, target, history)
-        echo = question if target.respond else None
-        self._finish(target, placeholder_ts, drafts, fmt.answer_messages(answer, answer_id, echo))
+        # In an assistant thread (a status, no placeholder) the verified answer is streamed;
+        # where Slack has no streaming methods it is posted as everywhere else.
+        if not (
+            target.assistant
+            and target.thread_ts
+            and not placeholder_ts
+            and stream_answer(self.client, target.channel, target.thread_ts, answer, answer_id)
+        ):
+            echo = question if target.respond else None
+            messages = fmt.answer_messages(answer, answer_id, echo)
+            self._finish(target, placeholder_ts, drafts, messages)
         if target.key:
             self.memory.add(target.key, Turn(answer.question, answer.text))
         log.info(

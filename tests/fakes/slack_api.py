@@ -1,5 +1,6 @@
 """A fake Slack Web API on 127.0.0.1: answers POST /api/<method>, keeps the messages it was
-sent (as Slack would show them), records every call, and can answer 429 with Retry-After."""
+sent (as Slack would show them, streamed ones too), records every call, can answer 429 with
+Retry-After, and can lack methods (`missing`) as an older workspace or plan would."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class FakeSlackApi:
         self.user_id, self.bot_id = user_id, bot_id
         self.socket_url = ""
         self.calls: list[Call] = []
+        self.missing: set[str] = set()  # methods answered with "unknown_method"
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._ts = itertools.count(1)
@@ -110,7 +112,11 @@ class FakeSlackApi:
             return {"ok": True, "user_id": self.user_id, "bot_id": self.bot_id, "team_id": "T1"}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
+        if method in self.missing:
+            return {"ok": False, "error": "unknown_method"}
         channel = str(params.get("channel") or params.get("channel_id") or "")
+        if method.endswith("Stream"):
+            return self._stream(method, channel, params)
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
             self.messages[(channel, ts)] = {**params, "ts": ts, "user": self.user_id}
@@ -122,6 +128,28 @@ class FakeSlackApi:
             self.messages[key].update(text=params.get("text"), blocks=params.get("blocks"))
             return {"ok": True, "channel": channel, "ts": key[1]}
         return {"ok": True}
+
+    def _stream(self, method: str, channel: str, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.startStream / appendStream / stopStream: one message whose text grows by the
+        markdown of each call, marked `streaming` until it is stopped."""
+        chunks = [c for c in params.get("chunks") or [] if c.get("type") == "markdown_text"]
+        text = str(params.get("markdown_text") or "") + "".join(c["text"] for c in chunks)
+        if method == "chat.startStream":
+            if not params.get("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+            ts = f"1700000000.{next(self._ts):06d}"
+            self.messages[(channel, ts)] = {
+                "channel": channel, "thread_ts": params["thread_ts"], "ts": ts, "text": text,
+                "user": self.user_id, "streaming": True,
+            }  # fmt: skip
+            return {"ok": True, "channel": channel, "ts": ts}
+        message = self.messages.get((channel, str(params.get("ts"))))
+        if message is None or not message.get("streaming"):
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        message["text"] += text
+        if method == "chat.stopStream":
+            message.update(streaming=False, blocks=params.get("blocks") or [])
+        return {"ok": True, "channel": channel, "ts": message["ts"]}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
