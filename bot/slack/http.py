@@ -1,63 +1,120 @@
-"""HTTP mode: the Events API endpoint (signature-verified by Bolt) and /health, threaded."""
+"""HTTP mode: the Events API endpoint and /health as a function of the request (the gate, then
+Bolt), whatever server carries it; and the threaded stdlib server that runs it by default."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bot.slack.gate import HEALTH_PATH, Gate, Rejection
+
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
-MAX_BODY = 1024 * 1024
+READ_TIMEOUT = 10.0  # seconds a client may take to send its request; then the connection closes
 
 
-def make_server(
-    app: Any, host: str, port: int, health: Callable[[], dict[str, Any]]
-) -> ThreadingHTTPServer:
-    """A threaded server: POST /slack/events (events, commands and clicks) and GET /health.
-    Invalid or stale signatures get 401 from Bolt's request verification."""
-    from slack_bolt.request import BoltRequest
+@dataclass(frozen=True)
+class Reply:
+    """What the endpoint answers."""
+
+    status: int
+    body: str
+    content_type: str = "text/plain; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    close: bool = False  # the body was not read, so the connection cannot carry another request
+
+
+class Endpoint:
+    """POST /slack/events and GET /health. Anything else, anything unsigned or malformed, gets
+    a 4xx with a short reason before Bolt sees it; what Bolt still fails on gets a 400."""
+
+    def __init__(self, app: Any, gate: Gate, health: Callable[[], dict[str, Any]]) -> None:
+        self.app, self.gate, self.health = app, gate, health
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], read: Callable[[int], bytes]
+    ) -> Reply:
+        """One request: `headers` with lower-case names; `read(n)` returns the body's bytes."""
+        path, _, query = target.partition("?")
+        refused = self.gate.route(method, path)
+        if refused is None and path == HEALTH_PATH:
+            return Reply(200, json.dumps(self.health()), "application/json")
+        length = refused or self.gate.body_length(headers)
+        if isinstance(length, Rejection):
+            return self._refuse(method, path, length, close=True)
+        try:
+            raw = read(length)
+        except OSError:  # the client stalled past READ_TIMEOUT or went away
+            return self._refuse(method, path, Rejection(408, "body not received"), close=True)
+        if len(raw) < length:
+            return self._refuse(method, path, Rejection(400, "incomplete body"), close=True)
+        body = self.gate.admit(headers, raw)
+        if isinstance(body, Rejection):  # past a 401, only a holder of the secret: a warning
+            return self._refuse(method, path, body, warn=body.status != 401)
+        return self._dispatch(body, query, headers)
+
+    def _dispatch(self, body: str, query: str, headers: Mapping[str, str]) -> Reply:
+        from slack_bolt.request import BoltRequest
+
+        try:  # the gate hands Bolt the body as JSON, whatever it was sent as
+            request = BoltRequest(
+                body=body, query=query, headers={**headers, "content-type": "application/json"}
+            )
+            response = self.app.dispatch(request)
+        except Exception as exc:  # what Bolt still fails on past the gate's checks
+            log.warning(
+                "refused a signed request Bolt cannot handle (%s: %s)", type(exc).__name__, exc,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )  # fmt: skip
+            return Reply(400, "bad request")
+        content_type = (response.headers.get("content-type") or ["text/plain"])[0]
+        return Reply(response.status, response.body or "", content_type)
+
+    def _refuse(
+        self, method: str, path: str, refused: Rejection, close: bool = False, warn: bool = False
+    ) -> Reply:
+        level = logging.WARNING if warn else logging.INFO
+        log.log(level, "refused %r %r: %d %s", method, path, refused.status, refused.reason)
+        return Reply(refused.status, refused.reason, headers=refused.headers, close=close)
+
+
+def make_server(endpoint: Endpoint, host: str, port: int) -> ThreadingHTTPServer:
+    """A threaded HTTP/1.1 server that hands every request, whatever its method, to `endpoint`."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "qabot"
         protocol_version = "HTTP/1.1"
+        timeout = READ_TIMEOUT
+
+        def __getattr__(self, name: str) -> Any:
+            # http.server answers 501 to a method it finds no `do_<METHOD>` for; the endpoint
+            # answers every method instead (405 with Allow, or 404).
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s %s", self.address_string(), format % args)
 
-        def do_GET(self) -> None:
-            if self.path.partition("?")[0] == "/health":
-                self._send(200, json.dumps(health()), "application/json")
-            else:
-                self._send(404, "not found")
-
-        def do_POST(self) -> None:
-            path, _, query = self.path.partition("?")
-            if path != EVENTS_PATH:
-                self._send(404, "not found")
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._send(413, "too large")
-                return
-            body = self.rfile.read(length).decode("utf-8", errors="replace")
-            headers: dict[str, str | Sequence[str]] = {
-                k.lower(): v for k, v in self.headers.items()
-            }
-            resp = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
-            content_type = (resp.headers.get("content-type") or ["text/plain"])[0]
-            self._send(resp.status, resp.body or "", content_type)
-
-        def _send(self, status: int, body: str, content_type: str = "text/plain") -> None:
-            data = body.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
+        def _handle(self) -> None:
+            headers = {k.lower(): ", ".join(self.headers.get_all(k, [])) for k in self.headers}
+            reply = endpoint.handle(self.command, self.path, headers, self.rfile.read)
+            data = reply.body.encode("utf-8")
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if reply.close:
+                self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
     return _Server((host, port), Handler)
 
@@ -65,3 +122,11 @@ def make_server(
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default of 5 resets connections when Slack sends a burst
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line instead of socketserver's traceback on stderr (a client that went away)."""
+        exc = sys.exc_info()[1]
+        log.info(
+            "connection from %s failed (%s: %s)", client_address[0], type(exc).__name__, exc,
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )  # fmt: skip

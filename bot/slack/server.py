@@ -109,15 +109,16 @@ def serve(
 
 
 def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: Say) -> None:
-    from bot.slack.http import EVENTS_PATH, make_server
+    from bot.slack.gate import EVENTS_PATH, Gate
+    from bot.slack.http import Endpoint, make_server
 
-    app = create_app(deps, _secret(settings.slack_signing_secret))
     pool = deps.responder.pool
 
     def health() -> dict[str, Any]:
         return {"ok": True, "answering": pool.pending, "queued": pool.ahead()}
 
-    server = make_server(app, host, port, health)
+    gate = Gate(_secret(settings.slack_signing_secret))
+    server = make_server(Endpoint(create_app(deps), gate, health), host, port)
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     say(f"qabot is serving Slack at http://{bound_host}:{bound_port}{EVENTS_PATH} and /health")
     try:
@@ -128,7 +129,7 @@ def _serve_http(deps: SlackDeps, settings: Settings, host: str, port: int, say: 
 
 
 def _serve_socket_mode(deps: SlackDeps, settings: Settings, say: Say) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.slack.socket_mode import SocketModeHandler
 
     app = create_app(deps)
     handler = SocketModeHandler(app, _secret(settings.slack_app_token), web_client=deps.client)

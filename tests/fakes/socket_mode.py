@@ -62,6 +62,10 @@ class FakeSocketMode:
         raise AssertionError(f"{what} within {timeout} s")
 
     # -- pushing envelopes ---------------------------------------------------------------
+    def send(self, frame: str | bytes) -> None:
+        """Send any frame on the latest connection: text (a str) or binary (bytes)."""
+        self.connections[-1].send(frame)
+
     def push(self, kind: str, payload: dict[str, Any], retry_attempt: int = 0) -> str:
         """Send an envelope on the latest connection; returns its envelope_id."""
         envelope_id = f"env-{next(self._ids)}"
@@ -74,7 +78,7 @@ class FakeSocketMode:
             "retry_reason": "timeout" if retry_attempt else "",
         }
         self.sent_at[envelope_id] = time.monotonic()
-        self.connections[-1].send(json.dumps(envelope))
+        self.send(json.dumps(envelope))
         return envelope_id
 
     def event(self, body: dict[str, Any], retry_attempt: int = 0) -> str:
