@@ -172,6 +172,15 @@ def test_cli_ingests_a_url_and_cites_it_with_title_date_and_link(
     [cited] = {(c["title"], c["url"], c["published"], c["source"]) for c in out["citations"]}
     assert cited == ("Iran wants joint military exercises with Iraq", url, "2019-05-27", url)
 
+    # a feed through the command line (from the environment): its new item only, twice
+    site.add("/tram.html", news_page("Airport tram line", "2019-06-04", "E F", TRAIN))
+    feed = site.add("/feed.xml", rss(site.url, [("/tram.html", "T"), ("/story.html", "S")]), RSS)
+    for added in ("1 added", "0 added"):
+        run = qabot(data, "ingest", env={"QABOT_INGEST_FEED": feed})
+        assert run.returncode == 0 and run.stdout.startswith(added), run.stdout + run.stderr
+        known = "0 new, 2 already indexed" if added == "0 added" else "1 new, 1 already indexed"
+        assert f"Feed {feed}: {known}." in run.stderr
+
     shown = qabot(data, "ask", FATAH).stdout.splitlines()
     about = "    " + " \u00b7 ".join(
         ["Iran wants joint military exercises with Iraq", "The Regional Ledger", "2019-05-27"]

@@ -104,17 +104,17 @@ def chat(obj: Context) -> None:
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[PATH|URL]...")
 @click.option(
-    "--feed", "feeds", multiple=True, metavar="URL", help="An RSS or Atom feed: add its new items."
+    "--feed", multiple=True, metavar="URL", help="An RSS or Atom feed: add its new items."
 )
 @click.option("--prune", is_flag=True, help="Also drop indexed articles whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Empty the index first (after changing embeddings).")
 @click.pass_obj
 def ingest(
-    obj: Context, sources: tuple[str, ...], feeds: tuple[str, ...], prune: bool, rebuild: bool
+    obj: Context, sources: tuple[str, ...], feed: tuple[str, ...], prune: bool, rebuild: bool
 ) -> None:
     """Add or update articles: .txt, .md, .html files or folders, web pages (http/https URLs)
     and the new items of feeds (--feed)."""
-    if not sources and not feeds:
+    if not sources and not feed:
         raise click.UsageError("give a file, folder or URL to ingest, or --feed URL")
 
     def body() -> int:
@@ -136,11 +136,12 @@ def ingest(
         urls = [s for s in sources if is_url(s)]
         paths = [Path(s) for s in sources if not is_url(s)]
         result = run_ingest(
-            store, paths, prune=prune, progress=progress, urls=urls, feeds=list(feeds)
+            store, paths, prune=prune, progress=progress, urls=urls, feeds=list(feed)
         )
         bar.close()
-        for feed in result.feeds:
-            _progress(f"Feed {feed.url}: {len(feed.new)} new, {feed.known} already indexed.")
+        failed = {s.path for s in result.skipped}
+        for listed in (f for f in result.feeds if f.url not in failed):
+            _progress(f"Feed {listed.url}: {len(listed.new)} new, {listed.known} already indexed.")
         r = result.report
         click.echo(
             f"{len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} unchanged"
