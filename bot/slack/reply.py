@@ -143,7 +143,7 @@ class Responder:
         echo = question if target.respond else None
         self._finish(target, placeholder_ts, drafts, fmt.answer_messages(answer, answer_id, echo))
         if target.key:
-            self.memory.add(target.key, Turn(answer.question, answer.text))
+            self.memory.add(target.key, Turn(answer.question, answer.text, answer.doc_ids))
         log.info(
             "answered in %s (%s, %.1f s)",
             target.channel,
