@@ -72,7 +72,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "QABOT_SLACK_API_URL"),
     )
 
-    top_k: int = 4
+    top_k: int = 6  # chunks retrieved; the evidence sentences are chosen from them
+    evidence_sentences: int = 4  # sentences shown to the model at the most
+    evidence_chars: int = 600  # ... within this many characters (the prompt's size)
     min_relevance: float = 0.25
     max_answer_tokens: int = 200
     temperature: float = 0.0

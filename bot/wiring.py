@@ -94,6 +94,8 @@ def engine_options(settings: Settings) -> EngineOptions:
         top_k=settings.top_k,
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
+        evidence_sentences=settings.evidence_sentences,
+        evidence_chars=settings.evidence_chars,
         # every request may take QABOT_TIMEOUT, and a failed one is retried once
         reply_deadline=settings.timeout * (LLM_RETRIES + 1),
     )

@@ -131,5 +131,6 @@ class ReplSession:
             click.echo(click.style("\n(cancelled)", fg="yellow"))
             return
         self.last = answer
-        self.turns = [*self.turns, Turn(answer.standalone_question or question, answer.text)]
+        turn = Turn(answer.standalone_question or question, answer.text, answer.doc_ids)
+        self.turns = [*self.turns, turn]
         self.turns = self.turns[-self.max_turns :]

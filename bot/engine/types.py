@@ -19,6 +19,7 @@ class Passage:
     n: int
     chunk: StoredChunk
     score: float
+    context: str = ""  # the text just before it in its document, not shown to the model
 
     @property
     def id(self) -> str:
@@ -121,6 +122,7 @@ class Turn:
 
     question: str
     answer: str
+    doc_ids: tuple[str, ...] = ()  # the articles its answer cited: follow-ups stay on them
 
 
 @dataclass
@@ -129,11 +131,17 @@ class Answer:
     text: str
     grounded: bool
     citations: list[Citation] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # the retrieved chunks
+    evidence: list[Passage] = field(default_factory=list)  # the sentences the model was shown
     standalone_question: str = ""
     notice: str = ""  # e.g. "question truncated to 2000 characters"
     decline_reason: str = ""  # why an answer was withheld (for logs and --json)
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def doc_ids(self) -> tuple[str, ...]:
+        """The articles the answer cites, in order (a follow-up stays on them)."""
+        return tuple(dict.fromkeys(c.passage.doc_id for c in self.citations))
 
     def to_json(self) -> dict[str, Any]:
         return {

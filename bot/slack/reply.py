@@ -156,7 +156,7 @@ class Responder:
             messages = fmt.answer_messages(answer, answer_id, echo)
             self._finish(target, placeholder_ts, drafts, messages)
         if target.key:
-            self.memory.add(target.key, Turn(answer.question, answer.text))
+            self.memory.add(target.key, Turn(answer.question, answer.text, answer.doc_ids))
         log.info(
             "answered in %s (%s, %.1f s)",
             target.channel,
