@@ -19,11 +19,11 @@ test: $(STAMP)
 	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
-# The development set on the configured backend (default: the local LLM) beside the tutorial
-# baseline; reports in bench/out/. Extra flags: make eval EVAL_ARGS="--backend local,extractive"
+# The three evaluation lines (eval/README.md) on the configured backend (default: the local
+# LLM) beside the tutorial baseline; reports in bench/out/. Extra flags:
+# make eval EVAL_ARGS="--backend local,extractive"
 eval: $(STAMP)
-	.venv/bin/qabot eval eval/article_qa.jsonl --conversations eval/article_conversations.jsonl \
-		--report bench/out/eval.md --report bench/out/eval.json $(EVAL_ARGS)
+	scripts/eval_lines.sh $(EVAL_ARGS)
 
 clean:
 	.venv/bin/qabot server stop || true

@@ -92,7 +92,9 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     database_url: SecretStr | None = None
 
-    top_k: int = 4
+    top_k: int = 6  # chunks retrieved; the evidence sentences are chosen from them
+    evidence_sentences: int = 4  # sentences shown to the model at the most
+    evidence_chars: int = 600  # ... within this many characters (the prompt's size)
     min_relevance: float = 0.25
     max_answer_tokens: int = 200
     temperature: float = 0.0

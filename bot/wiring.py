@@ -92,13 +92,18 @@ def build_chat(settings: Settings, progress: Progress | None = None) -> ChatFact
     return backends.get(settings.backend).chat(settings, progress)
 
 
-def build_engine(settings: Settings, progress: Progress | None = None) -> Engine:
-    """Everything the front-ends need, built from settings. No network until first use."""
+def build_searcher(settings: Settings, progress: Progress | None = None) -> HybridSearcher:
+    """Hybrid search over the configured index (filled first if it is empty)."""
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     store = build_store(settings)
     ensure_index(store, settings, progress)
+    return HybridSearcher(store, store.embeddings)
+
+
+def build_engine(settings: Settings, progress: Progress | None = None) -> Engine:
+    """Everything the front-ends need, built from settings. No network until first use."""
     return Engine(
-        HybridSearcher(store, store.embeddings),
+        build_searcher(settings, progress),
         build_chat(settings, progress),
         engine_options(settings),
     )
@@ -110,6 +115,8 @@ def engine_options(settings: Settings) -> EngineOptions:
         top_k=settings.top_k,
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
+        evidence_sentences=settings.evidence_sentences,
+        evidence_chars=settings.evidence_chars,
         # every request may take QABOT_TIMEOUT, and a failed one is retried once
         reply_deadline=settings.timeout * (LLM_RETRIES + 1),
     )

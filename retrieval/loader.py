@@ -1,14 +1,14 @@
-"""Reading article files (.txt, .md, .html) into plain-text documents."""
+"""Reading article files (.txt, .md, .html) into plain-text documents with their metadata."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
+
+from retrieval.extract import extract_article
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -18,11 +18,16 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Document:
-    """One article: its text (what offsets refer to), where it came from and its title."""
+    """One article: its text (what offsets refer to), where it came from (a path or the URL it
+    was ingested from: its key in the index) and what is known about it ("" when unknown)."""
 
     source: str
     title: str
     text: str
+    url: str = ""  # the link people can open (a page's canonical URL)
+    published: str = ""  # YYYY-MM-DD
+    author: str = ""
+    site: str = ""
 
     @property
     def doc_id(self) -> str:
@@ -39,71 +44,6 @@ class Skipped:
 
     path: str
     reason: str
-
-
-class _TextExtractor(HTMLParser):
-    _BLOCK = {
-        "p",
-        "div",
-        "br",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "tr",
-        "article",
-        "section",
-        "blockquote",
-        "header",
-        "footer",
-        "pre",
-        "ul",
-        "ol",
-        "table",
-    }
-    _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title = ""
-        self._skip = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag == "title":
-            self._in_title = True
-        if tag in self._SKIP:
-            self._skip += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        if tag in self._SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-        if not self._skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> tuple[str, str]:
-    """Reduce HTML to paragraphs of text; returns (title, text)."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    raw = "".join(parser.parts)
-    paragraphs = [re.sub(r"[ \t\r\f\v\n]+", " ", p).strip() for p in re.split(r"\n\s*\n", raw)]
-    return " ".join(parser.title.split()), "\n\n".join(p for p in paragraphs if p)
 
 
 def _title_for(path: Path, text: str) -> str:
@@ -138,14 +78,29 @@ def read_document(path: Path) -> Document:
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-    if path.suffix.lower() in HTML_SUFFIXES:
-        title, text = html_to_text(raw)
-        title = title or _title_for(path, text)
-    else:
-        text, title = raw, _title_for(path, raw)
-    if not text.strip():
+    if not raw.strip():
         raise ValueError("empty file")
-    return Document(source=str(path), title=title, text=text)
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return html_document(raw, str(path), fallback_title=_title_for(path, ""))
+    return Document(source=str(path), title=_title_for(path, raw), text=raw)
+
+
+def html_document(
+    html: str, source: str, url: str | None = None, fallback_title: str = ""
+) -> Document:
+    """A page reduced to its story (trafilatura: no menus, sidebars or footers) with its title,
+    author, date, link and site. `url` is where it was fetched from (None for a local file).
+    Raises ValueError when the page holds no article text."""
+    page = extract_article(html, url)
+    return Document(
+        source=source,
+        title=page.title or fallback_title,
+        text=page.text,
+        url=page.url,
+        published=page.published,
+        author=page.author,
+        site=page.site,
+    )
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[Path]:

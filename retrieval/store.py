@@ -36,6 +36,9 @@ class StoredChunk:
     start: int
     end: int
     version: str = ""  # the document version it belongs to ("" in indexes built before)
+    url: str = ""  # the article's link, its publication date (YYYY-MM-DD) and site, if known
+    published: str = ""
+    site: str = ""
 
 
 @dataclass
@@ -46,6 +49,13 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
+
+
+def article_metadata(doc: Document) -> dict[str, str]:
+    """What is known about a document's article, as kept on its record and on every chunk
+    (Chroma keeps no empty values: unknown fields are left out)."""
+    fields = {"url": doc.url, "published": doc.published, "author": doc.author, "site": doc.site}
+    return {key: value for key, value in fields.items() if value}
 
 
 def version(doc: Document) -> str:
@@ -261,6 +271,7 @@ class ArticleStore:
                     "chunks": len(pairs),
                     "version": version(doc),
                     "ingested_at": time.time(),
+                    **article_metadata(doc),
                 }
             ],
         )
@@ -289,6 +300,7 @@ class ArticleStore:
                     "start": c.start,
                     "end": c.end,
                     "version": version(doc),
+                    **article_metadata(doc),
                 }
                 for _, c in new
             ],
@@ -296,11 +308,14 @@ class ArticleStore:
 
     def remove(self, sources: Iterable[str]) -> int:
         """Remove documents by source; returns how many chunks went with them."""
+        return self.remove_ids(Document(source=s, title="", text="").doc_id for s in sources)
+
+    def remove_ids(self, doc_ids: Iterable[str]) -> int:
+        """Remove documents by id; returns how many chunks went with them."""
         if not self._open(create=False):
             return 0
         removed = 0
-        for source in sources:
-            doc_id = Document(source=source, title="", text="").doc_id
+        for doc_id in doc_ids:
             ids = self._chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
             if ids:
                 self._chunks.delete(ids=ids)
@@ -313,9 +328,12 @@ class ArticleStore:
     # -- reading -------------------------------------------------------------------------
     @_reading
     def sources(self) -> list[dict[str, Any]]:
+        """Every document's record: source, title, sha256, chunks, version, ingested_at and
+        the article's url, published, author and site where known; `id` is its doc_id."""
         if not self._open(create=False):
             return []
-        return list(self._docs.get(include=["metadatas"])["metadatas"])
+        got = self._docs.get(include=["metadatas"])
+        return [{**(m or {}), "id": i} for i, m in zip(got["ids"], got["metadatas"])]
 
     @_reading
     def current(self, chunks: Iterable[StoredChunk]) -> list[StoredChunk]:
@@ -387,4 +405,7 @@ def _stored(cid: str, text: str, meta: dict[str, Any]) -> StoredChunk:
         start=int(meta["start"]),
         end=int(meta["end"]),
         version=str(meta.get("version") or ""),
+        url=str(meta.get("url") or ""),
+        published=str(meta.get("published") or ""),
+        site=str(meta.get("site") or ""),
     )

@@ -45,6 +45,7 @@ def passages_with(*needles: str) -> list[Passage]:
     ]
 
 
+FATAH = "Who runs the Fatah Alliance?"
 PASSAGES = passages_with("Fatah Alliance is run by", "signed 22 agreements", "Nineveh province")
 
 
@@ -152,3 +153,25 @@ def test_property_every_quote_is_verbatim(case: tuple[str, str, list[Passage]]) 
     assert bool(reason) != bool(citations)
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
     assert cited == {c.n for c in citations}
+
+
+def test_fragments_are_answers_that_do_not_name_their_subject() -> None:
+    from bot.engine.citations import is_fragment
+
+    question = "Which outlet reported that Ebadi spoke of trade worth $5 billion?"
+    assert is_fragment("Rudaw [1].", question)
+    assert is_fragment("$5 billion [1]", "How much could trade increase to?")
+    assert is_fragment("Hadi al-Amiri, the head of Badr Organization [1].", FATAH)
+    assert not is_fragment("The Fatah Alliance is run by Hadi al-Amiri [1].", FATAH)
+
+
+def test_an_answer_that_drops_items_of_its_quotes_list_is_caught() -> None:
+    from bot.engine.citations import drops_list_items
+
+    quote = (
+        "Special forces, combat engineers and helicopter crews are taking part, and the drills "
+        "focus on mine clearance, border surveillance and the evacuation of wounded soldiers."
+    )
+    full = "The drills focus on mine clearance, border surveillance and evacuation of the wounded."
+    assert not drops_list_items(full, quote)
+    assert drops_list_items("The drills focus on mine clearance and border surveillance.", quote)

@@ -66,11 +66,21 @@ def test_an_answer_that_repeats_the_question_falls_back_to_a_verified_quote(
     assert TEXT[citation.start : citation.end] == citation.quote
 
 
-def test_an_unsupported_claim_is_withheld(embeddings: MiniLMEmbeddings, fake_chat: type) -> None:
+def test_an_invented_claim_is_replaced_by_the_sentence_that_answers(
+    embeddings: MiniLMEmbeddings, fake_chat: type
+) -> None:
     model = fake_chat("The Fatah Alliance is run by Muqtada al-Sadr [1].")
     answer = engine(embeddings, model).answer("Who runs the Fatah Alliance?")
+    assert answer.grounded and "Hadi al-Amiri" in answer.text and "Sadr" not in answer.text
+
+
+def test_a_claim_no_sentence_states_is_withheld(
+    embeddings: MiniLMEmbeddings, fake_chat: type
+) -> None:
+    model = fake_chat("Iraq's defence minister is Hadi al-Amiri [1].")
+    answer = engine(embeddings, model).answer("Who is Iraq's defence minister?")
     assert not answer.grounded and answer.citations == []
-    assert answer.decline_reason.startswith("unsupported claim")
+    assert answer.text == "The article does not say."
 
 
 def test_a_supported_answer_is_cited_verbatim(

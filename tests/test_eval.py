@@ -107,6 +107,23 @@ def test_metrics_count_each_figure_over_its_own_questions() -> None:
     assert m["citation_precision"]["value"] == 1.0  # over answerable questions only
     assert m["verbatim_quotes"] == {"value": 1.0, "num": 1, "den": 1}
     assert m["multiturn_accuracy"]["value"] == 1.0
+    assert m["confidently_wrong"] == {"value": 0.0, "num": 0, "den": 4}
+
+
+def test_confidently_wrong_counts_grounded_wrong_answers_and_answered_unanswerables() -> None:
+    cited = Excerpt("Turkey's defence minister, Kemal Arslan, said so.")
+    single = [
+        grade(_item(), Outcome("Kemal Arslan [1]", True, [cited]), no_docs),  # wrong, cited
+        grade(_item(), Outcome("not said", False), no_docs),  # a false refusal, not wrong
+        grade(_item(False), Outcome("Kemal Arslan [1]", True, [cited]), no_docs),  # invented
+        grade(_item(False), Outcome("not said", False), no_docs),
+    ]
+    m = metrics(single, [], k=4)
+    assert m["confidently_wrong"] == {"value": 0.5, "num": 2, "den": 4}
+    systems = {"x": {"kind": "qabot", "metrics": m}}
+    assert check_thresholds(systems, {"max_wrong": 0.0}) == [
+        "x: confidently_wrong 0.500 > max_wrong 0"
+    ]
 
 
 def test_percentile_interpolates() -> None:
@@ -241,7 +258,7 @@ def test_eval_writes_markdown_json_and_chart(reported: tuple[Path, Any]) -> None
     assert len(report["systems"]["extractive"]["questions"]) == len(items) + turns
     assert report["thresholds"] == {"limits": {"min_verbatim": 1.0}, "failures": []}
     markdown = (out / "eval.md").read_text("utf-8")
-    for label in ("answer accuracy", "refusal accuracy", "false refusals", "recall@4", "MRR"):
+    for label in ("answer accuracy", "refusal accuracy", "false refusals", "recall@6", "MRR"):
         assert label in markdown
     for label in ("citation precision", "verbatim quotes", "multi-turn", "total p50 / p95"):
         assert label in markdown

@@ -23,14 +23,7 @@ def llm() -> Iterator[FakeOpenAIChat]:
 
 @pytest.fixture(scope="module")
 def slack(tmp_path_factory: pytest.TempPathFactory, llm: FakeOpenAIChat) -> Iterator[SlackStack]:
-    settings = {
-        "QABOT_BACKEND": "openai",
-        "OPENAI_BASE_URL": llm.url,
-        "OPENAI_API_KEY": "sk-test-not-a-real-key",
-        "QABOT_OPENAI_MODEL": "fake-model",
-        "QABOT_TIMEOUT": "5",
-    }
-    with running_bot(tmp_path_factory.mktemp("slack-llm"), **settings) as stack:
+    with running_bot(tmp_path_factory.mktemp("slack-llm"), **llm.settings()) as stack:
         yield stack
 
 

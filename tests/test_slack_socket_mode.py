@@ -177,14 +177,17 @@ def test_feedback_click_is_stored_and_the_latest_click_counts(
     slack.sock.event(sr.event_callback(sr.mention("C700", "700.000001", FATAH)))
     [reply] = slack.replies("C700", "700.000001")
     aid = answer_id(reply)
-    clicks = [("feedback_up", "U7"), ("feedback_down", "U7"), ("feedback_up", "U8")]
-    for n, (action, user) in enumerate(clicks):
+    clicks = [("up", "U7"), ("down", "U7"), ("up", "U8")]
+    for n, (vote, user) in enumerate(clicks):
         url = slack.api.response_url(f"click-{n}")
-        slack.sock.interactive(sr.click(action, aid, user, url, channel="C700"))
+        slack.sock.interactive(sr.feedback(vote, aid, user, url, channel="C700"))
         [thanks] = slack.api.wait_for(lambda url=url: slack.api.responses(url.rsplit("/", 1)[1]))
         assert thanks["response_type"] == "ephemeral" and "Thanks" in thanks["text"]
+    # a click on the buttons of an answer posted before the feedback element still counts
+    slack.sock.interactive(sr.click("feedback_up", aid, "U9", slack.api.response_url("old")))
+    slack.api.wait_for(lambda: slack.api.responses("old"))
     rows = slack.db("SELECT user_id, vote FROM votes WHERE answer_id = ? ORDER BY user_id", aid)
-    assert rows == [("U7", "down"), ("U8", "up")]
+    assert rows == [("U7", "down"), ("U8", "up"), ("U9", "up")]
 
     out = tmp_path / "down.jsonl"
     env = bot_env(QABOT_DATA_DIR=str(slack.data_dir))

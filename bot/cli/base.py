@@ -1,4 +1,5 @@
-"""What every `qabot` subcommand shares: its context and the error-to-exit-code wrapper."""
+"""What every `qabot` subcommand shares: its context, the error-to-exit-code wrapper, the
+question read from arguments or stdin, and the --format option."""
 
 from __future__ import annotations
 
@@ -13,6 +14,30 @@ from bot.engine.types import AnswerEngine
 from bot.errors import QabotError
 
 log = logging.getLogger("qabot")
+
+
+FORMATS = ("text", "json", "markdown")
+
+
+def read_question(words: tuple[str, ...]) -> str:
+    """The question from the arguments or, when there are none, from standard input (so that
+    `echo question | qabot ask` works). A terminal with no question is a usage error."""
+    if words:
+        return " ".join(words)
+    if sys.stdin.isatty():
+        raise click.UsageError("give a question, or pipe one in: echo QUESTION | qabot ask")
+    return sys.stdin.read()
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    envvar="QABOT_FORMAT",
+    show_default=True,
+    help="Output format.",
+)
 
 
 def progress(message: str) -> None:

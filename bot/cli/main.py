@@ -9,9 +9,12 @@ from pathlib import Path
 import click
 
 from bot import backends
-from bot.cli.base import Context, run_safely
+from bot.cli.articles import articles
+from bot.cli.base import Context, format_option, read_question, run_safely
 from bot.cli.base import progress as _progress
 from bot.cli.eval import eval_
+from bot.cli.render import format_markdown
+from bot.cli.search import search
 from bot.cli.slack import feedback, slack
 from bot.config import Settings, load_settings
 
@@ -57,20 +60,23 @@ def cli(
 
 
 @cli.command()
-@click.argument("question", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.argument("question", nargs=-1)
+@format_option
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.pass_obj
-def ask(obj: Context, question: tuple[str, ...], as_json: bool) -> None:
-    """Answer one QUESTION and exit."""
+def ask(obj: Context, question: tuple[str, ...], fmt: str, as_json: bool) -> None:
+    """Answer one QUESTION (or the question on stdin) and exit."""
+    text = read_question(question)
 
     def body() -> int:
         from bot.cli.repl import stream_answer
 
         engine = obj.engine()
-        text = " ".join(question)
-        if as_json:
+        if as_json or fmt == "json":
             answer = engine.answer(text)
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        elif fmt == "markdown":
+            click.echo(format_markdown(engine.answer(text)))
         else:
             stream_answer(engine, text, [])
         return 0
@@ -93,27 +99,38 @@ def chat(obj: Context) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, metavar="[PATH|URL]...")
+@click.option(
+    "--feed", multiple=True, metavar="URL", help="An RSS or Atom feed: add its new items."
+)
 @click.option("--prune", is_flag=True, help="Also drop indexed articles whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Empty the index first (after changing embeddings).")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], prune: bool, rebuild: bool) -> None:
-    """Add or update articles (.txt, .md, .html files or folders) in the index."""
+def ingest(
+    obj: Context, sources: tuple[str, ...], feed: tuple[str, ...], prune: bool, rebuild: bool
+) -> None:
+    """Add or update articles: .txt, .md, .html files or folders, web pages (http/https URLs)
+    and the new items of feeds (--feed)."""
+    if not sources and not feed:
+        raise click.UsageError("give a file, folder or URL to ingest, or --feed URL")
 
     def body() -> int:
         from bot.wiring import writing_index
 
         with writing_index(obj.settings):  # refused while a bot serves a local index
-            return _ingest(obj.settings, paths, prune, rebuild)
+            return _ingest(obj.settings, sources, feed, prune, rebuild)
 
     run_safely(body, obj.debug)
 
 
-def _ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, rebuild: bool) -> int:
+def _ingest(
+    settings: Settings, sources: tuple[str, ...], feed: tuple[str, ...], prune: bool, rebuild: bool
+) -> int:
     from tqdm import tqdm
 
     from bot.wiring import build_store
     from retrieval.ingest import ingest as run_ingest
+    from retrieval.web import is_url
 
     store = build_store(settings)
     if rebuild:
@@ -124,8 +141,13 @@ def _ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, rebuild: b
         bar.total = total
         bar.update(done - bar.n)
 
-    result = run_ingest(store, list(paths), prune=prune, progress=progress)
+    urls = [s for s in sources if is_url(s)]
+    paths = [Path(s) for s in sources if not is_url(s)]
+    result = run_ingest(store, paths, prune=prune, progress=progress, urls=urls, feeds=list(feed))
     bar.close()
+    failed = {s.path for s in result.skipped}
+    for listed in (f for f in result.feeds if f.url not in failed):
+        _progress(f"Feed {listed.url}: {len(listed.new)} new, {listed.known} already indexed.")
     r = result.report
     click.echo(
         f"{len(r.added)} added, {len(r.updated)} updated, {len(r.unchanged)} unchanged"
@@ -191,9 +213,11 @@ def server(obj: Context, action: str) -> None:
     run_safely(body, obj.debug)
 
 
-for command in (eval_, slack, feedback):
+for command in (articles, search, eval_, slack, feedback):
     cli.add_command(command)
 
 
 def main() -> None:
-    cli(prog_name="qabot")
+    # Every option can also be set in the environment: QABOT_<COMMAND>_<OPTION>, e.g.
+    # QABOT_INGEST_FEED; the group's options are the settings' QABOT_BACKEND and so on.
+    cli(prog_name="qabot", auto_envvar_prefix="QABOT")

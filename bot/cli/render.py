@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.engine.types import Answer
+from bot.engine.types import Answer, Citation
 
 
 def _where(source: str) -> str:
@@ -21,6 +21,13 @@ def _where(source: str) -> str:
 
 def short_source(source: str) -> str:
     return Path(source).name
+
+
+def where_from(c: Citation) -> tuple[str, str]:
+    """Two lines about a cited article: its title, site and date; then its link (or, for a
+    file without one, the file and paragraph)."""
+    about = " \u00b7 ".join(part for part in (c.title, c.site, c.published) if part)
+    return about, c.url or f"{short_source(c.source)}, paragraph {c.paragraph}"
 
 
 def format_answer(answer: Answer, color: bool = True, width: int | None = None) -> str:
@@ -36,15 +43,32 @@ def format_answer(answer: Answer, color: bool = True, width: int | None = None) 
         lines.append("")
         lines.append(style("Sources", bold=True))
         for c in answer.citations:
-            head = f"[{c.n}] {c.title} ({short_source(c.source)}, paragraph {c.paragraph})"
-            lines.append(style(head, fg="cyan"))
             quote = textwrap.fill(
                 f"\u201c{' '.join(c.quote.split())}\u201d",
-                width=width - 4,
-                initial_indent="    ",
+                width=width,
+                initial_indent=f"[{c.n}] ",
                 subsequent_indent="    ",
             )
+            about, link = where_from(c)
             lines.append(quote)
+            lines.append(style(f"    {about}", fg="cyan"))
+            lines.append(style(f"    {link}", fg="cyan", underline=bool(c.url)))
+    return "\n".join(lines)
+
+
+def format_markdown(answer: Answer) -> str:
+    """The answer in Markdown: the text, then its sources as a numbered list of quotes with
+    the article's title (a link when it has one) and date."""
+    lines = [f"> **Note:** {answer.notice}", ""] if answer.notice else []
+    lines.append(answer.text if answer.grounded else f"_{answer.text}_")
+    if answer.citations:
+        lines += ["", "**Sources**", ""]
+        for c in answer.citations:
+            title = (c.title or short_source(c.source)).replace("[", "\\[").replace("]", "\\]")
+            where = f"[{title}]({c.url})" if c.url else f"{title} ({short_source(c.source)})"
+            when = f", {c.published}" if c.published else ""
+            quote = " ".join(c.quote.split())
+            lines.append(f"{c.n}. \u201c{quote}\u201d \u2014 {where}{when}")
     return "\n".join(lines)
 
 
@@ -57,9 +81,10 @@ def format_sources(answer: Answer | None, color: bool = True) -> str:
     out: list[str] = []
     for c in answer.citations:
         p = c.passage
+        where = c.url or _where(c.source)
         out.append(
             style(
-                f"[{c.n}] {c.title} - {_where(c.source)}, paragraph {c.paragraph}, "
+                f"[{c.n}] {c.title} - {where}, paragraph {c.paragraph}, "
                 f"characters {p.start}-{p.end}",
                 fg="cyan",
             )

@@ -16,6 +16,8 @@ from bot.errors import LLMError, QabotError
 HELP = (
     "Ask a question about the articles. Follow-ups may refer to earlier answers.\n"
     "  /sources  the full passages cited by the last answer\n"
+    "  /multi    several lines as one question (for pasting), ended by /end;\n"
+    "            or end a line with \\ to go on on the next one\n"
     "  /reset    forget the conversation\n"
     "  /quit     leave (or Ctrl-D)"
 )
@@ -51,6 +53,22 @@ def _reader(history_file: Path) -> Callable[[str], str]:
     return input
 
 
+def read_lines(read: Callable[[str], str]) -> str:
+    """One question: a line; a line ending in a backslash goes on on the next; `/multi` starts
+    a block of lines (pasted text, say) that `/end` closes."""
+    line = read("\n> ")
+    if line.strip() == "/multi":
+        block: list[str] = []
+        while (more := read("... ")).strip() != "/end":
+            block.append(more)
+        return "\n".join(block)
+    lines = [line]
+    while lines[-1].rstrip().endswith("\\"):
+        lines[-1] = lines[-1].rstrip()[:-1]
+        lines.append(read("... "))
+    return "\n".join(lines)
+
+
 class ReplSession:
     """One conversation in the terminal (the read-eval-print loop of `qabot chat`)."""
 
@@ -70,7 +88,7 @@ class ReplSession:
         )
         while True:
             try:
-                line = read("\n> ").strip()
+                line = read_lines(read).strip()
             except EOFError:
                 click.echo()
                 return
@@ -113,5 +131,6 @@ class ReplSession:
             click.echo(click.style("\n(cancelled)", fg="yellow"))
             return
         self.last = answer
-        self.turns = [*self.turns, Turn(answer.standalone_question or question, answer.text)]
+        turn = Turn(answer.standalone_question or question, answer.text, answer.doc_ids)
+        self.turns = [*self.turns, turn]
         self.turns = self.turns[-self.max_turns :]

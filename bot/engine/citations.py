@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.engine.relations import Similar, relation_problem
 from bot.engine.types import Citation, Passage
 from retrieval.text import sentences, tokenize
 
@@ -24,6 +25,8 @@ _REFUSAL = re.compile(
 )
 SUPPORT_MIN = 0.6  # share of a claim's answer terms that its quote must contain
 VACUOUS = "the answer only repeats the question"
+MISBOUND = "the quote does not state the claim"
+UNSUPPORTED = "unsupported claim"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,39 @@ def _has(term: str, vocab: set[str]) -> bool:
     return any(len(v) >= 4 and (v.startswith(term) or term.startswith(v)) for v in vocab)
 
 
+def is_fragment(answer: str, question: str) -> bool:
+    """An answer that is not a sentence naming its subject: "Rudaw [1]", "$4 billion [1]",
+    "Hadi al-Amiri, the head of Badr Organization [1]" (none of the question's words)."""
+    claims = split_claims(answer)
+    if not claims:
+        return True
+    words = re.findall(r"[\w$%'’.,-]+", claims[0].text)
+    q = set(tokenize(question))
+    names_subject = any(_has(t, q) for t in tokenize(claims[0].text))
+    return len(words) < 4 or not names_subject
+
+
+_ITEM = r"(?:[\w'’$%.-]+ ){0,4}[\w'’$%.-]+"
+_LIST = re.compile(rf"{_ITEM}(?:, {_ITEM})+,? (?:and|or) {_ITEM}")
+_LIST_SEP = re.compile(r",\s*(?:and |or )?|\s+(?:and|or)\s+")
+
+
+def drops_list_items(claim: str, quote: str) -> bool:
+    """Whether the claim gives some items of a list in the quote but leaves others out
+    ("mine clearance and border surveillance" of "mine clearance, border surveillance and
+    the evacuation of wounded soldiers")."""
+    have = set(tokenize(claim))
+    for match in _LIST.finditer(quote):
+        items = [
+            set(tokenize(i)) for i in re.split(r",\s*(?:and |or )?|\s+(?:and|or)\s+", match.group())
+        ]
+        items = [i for i in items if i]
+        given = [bool(i & have) for i in items]
+        if any(given) and not all(given):
+            return True
+    return False
+
+
 def repeats_question(claim: str, question: str) -> bool:
     """True when the claim names nothing the question did not already name."""
     q = set(tokenize(question))
@@ -112,29 +148,71 @@ def support(claim: str, question: str, sentence: str) -> float:
     return sum(w for t, w in weights.items() if _has(t, have)) / sum(weights.values())
 
 
-def best_quote(claim: str, question: str, passage: Passage) -> tuple[float, float, int, int]:
-    """The passage sentence (or adjacent pair) that best supports a claim, preferring the one
-    on the question's topic: (rank score, support, start, end), offsets in the document."""
+@dataclass(frozen=True)
+class Quote:
+    rank: float  # support plus a little for being on the question's topic
+    support: float
+    start: int  # offsets in the document
+    end: int
+    problem: str  # why the quote does not state the claim ("" when it does)
+
+
+def best_quote(
+    claim: str, question: str, passage: Passage, similar: Similar | None = None, main: bool = True
+) -> Quote | None:
+    """The passage sentence (or adjacent pair) that best supports a claim and states it (see
+    `relations`), preferring the one on the question's topic; when every supporting quote
+    fails the relation check, the best of them with its problem; None if none supports."""
     spans = sentences(passage.text)
-    candidates = [(s.start, s.end) for s in spans]
-    candidates += [(a.start, b.end) for a, b in zip(spans, spans[1:])]
+    singles = {
+        (sp.start, sp.end): support(claim, question, passage.text[sp.start : sp.end])
+        for sp in spans
+    }
+    candidates = [((a.start, a.end), [a]) for a in spans]
+    candidates += [((a.start, b.end), [a, b]) for a, b in zip(spans, spans[1:])]
     q_terms = set(tokenize(question))
-    best = (0.0, 0.0, 0, 0)
-    for lo, hi in candidates:
+    best: Quote | None = None
+    for (lo, hi), parts in candidates:
         text = passage.text[lo:hi]
         backed = support(claim, question, text)
+        if backed < SUPPORT_MIN:
+            continue
         topic = len(q_terms & set(tokenize(text))) / len(q_terms) if q_terms else 0.0
         rank = backed + 0.1 * topic
-        # a pair must beat its sentences outright; on ties the shorter quote wins
-        if rank > best[0] + 1e-9 or (abs(rank - best[0]) < 1e-9 and hi - lo < best[3] - best[2]):
-            best = (rank, backed, lo, hi)
-    return best[0], best[1], passage.start + best[2], passage.start + best[3]
+        # the relation is judged on the sentence that carries the claim, with the one before
+        core = max(parts, key=lambda sp: singles[(sp.start, sp.end)])
+        lead = passage.text[: core.start].strip()  # what the passage shows before it
+        context = f"{lead or passage.context} {passage.title}"
+        problem = (
+            relation_problem(
+                question, claim, passage.text[core.start : core.end], context, similar, lead
+            )
+            if main  # the answer itself; a further sentence only adds detail
+            else ""
+        )
+        quote = Quote(rank, backed, passage.start + lo, passage.start + hi, problem)
+        if best is None or _better(quote, best):
+            best = quote
+    return best
 
 
-def verify(answer: str, question: str, passages: list[Passage]) -> tuple[str, list[Citation], str]:
+def _better(a: Quote, b: Quote) -> bool:
+    """A quote that states the claim beats one that does not; then the higher rank; a pair
+    must beat its sentences outright, and on ties the shorter quote wins."""
+    if bool(a.problem) != bool(b.problem):
+        return not a.problem
+    if abs(a.rank - b.rank) > 1e-9:
+        return a.rank > b.rank
+    return a.end - a.start < b.end - b.start
+
+
+def verify(
+    answer: str, question: str, passages: list[Passage], similar: Similar | None = None
+) -> tuple[str, list[Citation], str]:
     """Resolve and check citations. Returns (answer text with renumbered markers, citations,
     reason it is unsupported or ""). Markers to passages that do not support their sentence
-    are repaired to the passage that does, or the sentence is dropped."""
+    are repaired to the passage that does, or the sentence is dropped. A quote that holds the
+    claim's words but binds them otherwise (`relations`) does not support it."""
     claims = split_claims(answer)
     if not claims:
         return "", [], "empty answer"
@@ -143,17 +221,23 @@ def verify(answer: str, question: str, passages: list[Passage]) -> tuple[str, li
     for index, claim in enumerate(claims):
         if index == 0 and repeats_question(claim.text, question):
             return "", [], VACUOUS
-        found = None
+        found: tuple[Quote, Passage] | None = None
         for passage in passages:  # the best-supported, most on-topic quote; the model's
-            rank, backed, start, end = best_quote(claim.text, question, passage)
-            rank += 0.05 if passage.n in claim.cited else 0.0  # the model's own pick wins ties
-            if backed >= SUPPORT_MIN and (found is None or rank > found[0]):
-                found = (rank, start, end, passage, backed)
-        if found is None:
+            quote = best_quote(claim.text, question, passage, similar, main=index == 0)
+            if quote is None:
+                continue
+            bonus = 0.05 if passage.n in claim.cited else 0.0  # the model's own pick wins ties
+            quote = Quote(quote.rank + bonus, quote.support, quote.start, quote.end, quote.problem)
+            if found is None or _better(quote, found[0]):
+                found = (quote, passage)
+        if found is None or found[0].problem:
             if index == 0:
-                return "", [], f"unsupported claim: {claim.text[:80]}"
+                if found:
+                    return "", [], f"{MISBOUND}: {found[0].problem}: {claim.text[:80]}"
+                return "", [], f"{UNSUPPORTED}: {claim.text[:80]}"
             continue  # drop an unsupported secondary sentence
-        _, start, end, passage, score = found
+        quote, passage = found
+        start, end = quote.start, quote.end
         same = next((c for c in citations if (c.start, c.end) == (start, end)), None)
         if same is None:
             rel = start - passage.start
@@ -162,7 +246,7 @@ def verify(answer: str, question: str, passages: list[Passage]) -> tuple[str, li
                 quote=passage.text[rel : rel + end - start],
                 start=start,
                 end=end,
-                score=round(score, 3),
+                score=round(quote.support, 3),
                 passage=passage,
             )
             citations.append(same)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -9,16 +10,43 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import prompts
-from bot.engine.citations import NOT_FOUND, VACUOUS, is_refusal, missing_names, verify
+from bot.engine.citations import (
+    MISBOUND,
+    NOT_FOUND,
+    UNSUPPORTED,
+    VACUOUS,
+    drops_list_items,
+    is_fragment,
+    is_refusal,
+    missing_names,
+    verify,
+)
+from bot.engine.evidence import (
+    candidate_sentences,
+    evidence_passages,
+    listing,
+    score_sentences,
+    select,
+)
 from bot.engine.extractive import extract
 from bot.engine.llm import ChatFactory, Messages, stream_reply
-from bot.engine.types import Answer, Passage, Searcher, Turn
+from bot.engine.relations import relation_problem
+from bot.engine.types import Answer, Citation, Passage, Searcher, Turn
 from bot.errors import InputError
 from retrieval.search import Hit
+from retrieval.text import cosine
 
 log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+REFUSED = "the model found no answer in the passages"
+
+
+@functools.cache
+def system_message() -> tuple[str, str]:
+    """The one system message of every call: kept identical, so llama.cpp's prompt cache
+    holds it and only the question's own text is processed."""
+    return ("system", prompts.render("system", not_found=NOT_FOUND))
 
 
 @dataclass(frozen=True)
@@ -28,6 +56,10 @@ class EngineOptions:
     top_k: int
     min_relevance: float
     max_question_chars: int
+    evidence_sentences: int
+    evidence_chars: int
+    retry_sentences: int = 2
+    recover_score: float = 0.55  # evidence this strong may answer when the model says not
     history_turns: int = 3
     reply_deadline: float | None = None  # seconds after which a streamed reply is abandoned
 
@@ -48,15 +80,18 @@ class Engine:
         self.searcher = searcher
         self.chat = chat
         self.options = options
+        self.embeddings = searcher.embeddings
 
     # -- public --------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Load what the first answer would otherwise wait for: the embedding model and the
-        local model server."""
-        self.searcher.embeddings.embed_query("warm up")
+        """Load what the first answer would otherwise wait for: the embedding model, the local
+        model server, and the system prompt in the server's prompt cache."""
+        self.embeddings.embed_query("warm up")
         if self.chat:
             try:
-                self.chat()
+                self._invoke(
+                    [system_message(), ("user", "Question: warm up\nAnswer:")], max_tokens=1
+                )
             except Exception as exc:  # the first question will report it properly
                 log.warning("warm-up failed: %s", type(exc).__name__)
 
@@ -78,7 +113,6 @@ class Engine:
 
         t = time.perf_counter()
         hits = self._search(standalone)
-        timings["retrieve"] = time.perf_counter() - t
         passages = [_passage(i + 1, h) for i, h in enumerate(hits)]
         result = Answer(
             question=question,
@@ -89,37 +123,100 @@ class Engine:
             notice=notice,
             timings=timings,
         )
-
         best = max((h.relevance for h in hits), default=0.0)
         if best < self.options.min_relevance:
+            timings["retrieve"] = time.perf_counter() - t
             return self._decline(result, f"no passage is relevant enough ({best:.2f})", t0)
-
-        t = time.perf_counter()
-        draft = (
-            self._generate(standalone, passages, on_token)
-            if self.chat
-            else extract(standalone, passages, self.searcher.embeddings)
+        thread_docs = {d for turn in history[-1:] for d in turn.doc_ids}
+        scored = score_sentences(
+            standalone, candidate_sentences([h.chunk for h in hits]), self.embeddings, thread_docs
         )
-        timings["generate"] = time.perf_counter() - t
-        if is_refusal(draft):
-            return self._decline(result, "the model found no answer in the passages", t0)
+        chosen = select(scored, self.options.evidence_sentences, self.options.evidence_chars)
+        result.evidence = evidence = evidence_passages(chosen)
+        timings["retrieve"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        text, citations, reason = verify(draft, standalone, passages)
-        if self.chat and (
-            reason == VACUOUS or (not reason and missing_names(standalone, citations, passages))
-        ):
-            # The model echoed the question ("Besides X, who...?" -> "X") or answered about
-            # someone else: quote the passage sentence that best answers instead, verified.
-            log.info("falling back to a quote: %s", reason or "answer about other names")
-            draft = extract(standalone, passages, self.searcher.embeddings)
-            text, citations, reason = verify(draft, standalone, passages)
-        timings["verify"] = time.perf_counter() - t
+        if self.chat is None:
+            draft = self._extract(standalone, evidence)
+        else:
+            draft = self._generate(standalone, evidence, on_token)
+        timings["generate"] = time.perf_counter() - t
+
+        t, retrying = time.perf_counter(), 0.0
+        text, citations, reason = self._check(draft, standalone, evidence)
+        if reason == REFUSED and self.chat is not None and len(evidence) > 1:
+            # A refusal is not final while the best sentences may hold the answer: ask again
+            # with only those, which a small model reads more reliably.
+            strongest = sorted(evidence, key=lambda p: -p.score)[: self.options.retry_sentences]
+            retry = sorted(strongest, key=lambda p: p.score)  # the strongest last
+            t1 = time.perf_counter()
+            draft = self._generate(standalone, retry, None)
+            retrying = time.perf_counter() - t1
+            timings["generate"] += retrying
+            text, citations, reason = self._check(draft, standalone, retry)
+            if reason == REFUSED and retry[-1].score >= self.options.recover_score:
+                # still no: the strongest sentence may answer it as it stands, if it passes
+                # every check an answer must pass
+                text, citations, reason = self._check(
+                    self._extract(standalone, retry), standalone, retry, fallback=False
+                )
+        timings["verify"] = time.perf_counter() - t - retrying
         if reason or not citations:
             return self._decline(result, reason or "no citation could be verified", t0)
         result.text, result.citations, result.grounded = text, citations, True
         timings["total"] = time.perf_counter() - t0
         return result
+
+    def _check(
+        self, draft: str, question: str, evidence: list[Passage], fallback: bool = True
+    ) -> tuple[str, list[Citation], str]:
+        """Verify a draft: (answer text, citations, "" or why it cannot be given)."""
+        if is_refusal(draft):
+            return "", [], REFUSED
+        text, citations, reason = verify(draft, question, evidence, self.similar)
+        if (
+            fallback
+            and self.chat is not None
+            and (
+                reason == VACUOUS
+                or reason.startswith((MISBOUND, UNSUPPORTED))
+                or (not reason and missing_names(question, citations, evidence))
+            )
+        ):
+            # The model echoed the question ("Besides X, who...?" -> "X") or answered about
+            # someone or something else: quote the sentence that best answers instead, held
+            # to the same checks.
+            log.info("falling back to a quote: %s", reason or "answer about other names")
+            draft = self._extract(question, evidence)
+            text, citations, reason = verify(draft, question, evidence, self.similar)
+        if (
+            not reason
+            and citations
+            and (
+                is_fragment(text, question)
+                or any(drops_list_items(text, c.quote) for c in citations)
+            )
+        ):
+            # "Rudaw [1]", or two items of three: give the quoted sentence, which names its
+            # subject and keeps every item, instead
+            text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
+        return text, citations, reason
+
+    def _extract(self, question: str, evidence: list[Passage]) -> str:
+        """The best evidence sentence that states an answer to the question."""
+
+        def states(p: Passage, sentence: str) -> bool:
+            lead = p.text[: p.text.find(sentence)].strip()
+            context = f"{lead or p.context} {p.title}"
+            problem = relation_problem(question, sentence, sentence, context, self.similar, lead)
+            return not problem
+
+        return extract(question, evidence, self.embeddings, states)
+
+    def similar(self, a: str, b: str) -> float:
+        """How alike two short phrases are in meaning (cosine of their embeddings)."""
+        va, vb = self.embeddings.embed_documents([a, b])
+        return cosine(va, vb)
 
     def clean_question(self, question: str) -> tuple[str, str]:
         """Strip control characters and excess length; raise on an empty question."""
@@ -153,20 +250,18 @@ class Engine:
             f"User: {t.question[:300]}\nAssistant: {t.answer[:300]}" for t in history
         )
         prompt = prompts.render("rewrite", history=convo, question=question)
-        out = self._invoke([("user", prompt)], max_tokens=60)
+        # under the same system message as answers, so the server's prompt cache keeps it
+        out = self._invoke([system_message(), ("user", prompt)], max_tokens=60)
         line = out.strip().splitlines()[0].strip().strip('"') if out.strip() else ""
-        return line if 3 <= len(line) <= 4 * len(question) + 200 else question
+        if is_refusal(line) or not 3 <= len(line) <= 4 * len(question) + 200:
+            return f"{history[-1].question} {question}"  # the earlier question gives context
+        return line
 
     def _generate(
-        self, question: str, passages: list[Passage], on_token: Callable[[str], None] | None
+        self, question: str, evidence: list[Passage], on_token: Callable[[str], None] | None
     ) -> str:
-        # Best passage last, nearest the question: small models read recent text best.
-        listing = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in reversed(passages))
-        messages = [
-            ("system", prompts.render("system", not_found=NOT_FOUND)),
-            ("user", prompts.render("answer", passages=listing, question=question)),
-        ]
-        return self._invoke(messages, on_token=on_token)
+        user = prompts.render("answer", passages=listing(evidence), question=question)
+        return self._invoke([system_message(), ("user", user)], on_token=on_token)
 
     def _invoke(
         self,
@@ -184,7 +279,7 @@ class Engine:
         )
 
     def _decline(self, result: Answer, reason: str, t0: float) -> Answer:
-        docs = {p.doc_id for p in result.passages}
+        docs = {p.doc_id for p in result.passages}  # several articles searched
         result.text = "The articles do not say." if len(docs) > 1 else "The article does not say."
         result.grounded, result.citations, result.decline_reason = False, [], reason
         result.timings["total"] = time.perf_counter() - t0

@@ -19,6 +19,7 @@ class Passage:
     n: int
     chunk: StoredChunk
     score: float
+    context: str = ""  # the text just before it in its document, not shown to the model
 
     @property
     def id(self) -> str:
@@ -39,6 +40,18 @@ class Passage:
     @property
     def paragraph(self) -> int:
         return self.chunk.paragraph
+
+    @property
+    def url(self) -> str:
+        return self.chunk.url
+
+    @property
+    def published(self) -> str:
+        return self.chunk.published
+
+    @property
+    def site(self) -> str:
+        return self.chunk.site
 
     @property
     def start(self) -> int:
@@ -76,12 +89,26 @@ class Citation:
     def paragraph(self) -> int:
         return self.passage.paragraph
 
+    @property
+    def url(self) -> str:
+        return self.passage.url
+
+    @property
+    def published(self) -> str:
+        return self.passage.published
+
+    @property
+    def site(self) -> str:
+        return self.passage.site
+
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
             "source": self.source,
             "title": self.title,
             "paragraph": self.paragraph,
+            "url": self.url or None,
+            "published": self.published or None,
             "quote": self.quote,
             "start": self.start,
             "end": self.end,
@@ -95,6 +122,7 @@ class Turn:
 
     question: str
     answer: str
+    doc_ids: tuple[str, ...] = ()  # the articles its answer cited: follow-ups stay on them
 
 
 @dataclass
@@ -103,11 +131,17 @@ class Answer:
     text: str
     grounded: bool
     citations: list[Citation] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # the retrieved chunks
+    evidence: list[Passage] = field(default_factory=list)  # the sentences the model was shown
     standalone_question: str = ""
     notice: str = ""  # e.g. "question truncated to 2000 characters"
     decline_reason: str = ""  # why an answer was withheld (for logs and --json)
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def doc_ids(self) -> tuple[str, ...]:
+        """The articles the answer cites, in order (a follow-up stays on them)."""
+        return tuple(dict.fromkeys(c.passage.doc_id for c in self.citations))
 
     def to_json(self) -> dict[str, Any]:
         return {

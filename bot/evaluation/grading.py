@@ -33,6 +33,7 @@ class Outcome:
     standalone: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     llm_chars: int = 0  # characters sent to and received from the LLM
+    decline_reason: str = ""  # why a system withheld its answer (qabot only)
 
 
 @dataclass

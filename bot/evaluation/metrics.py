@@ -46,6 +46,10 @@ def metrics(single: list[Graded], turns: list[Graded], k: int) -> dict[str, Any]
         "citation_precision": _ratio(sum(g.cited_ok for g in answerable), len(cited)),
         "verbatim_quotes": _ratio(sum(verbatim), len(verbatim)),
         "multiturn_accuracy": _ratio(sum(g.correct for g in turns), len(turns)),
+        # answered with confidence (grounded) but wrong, or answered what has no answer
+        "confidently_wrong": _ratio(
+            sum(g.outcome.grounded and not g.correct for g in every), len(every)
+        ),
     }
     out["k"] = k
     out["latency"] = {
@@ -66,6 +70,7 @@ THRESHOLDS: dict[str, tuple[str, str]] = {  # option name -> (metric, "min" or "
     "min_accuracy": ("answer_accuracy", "min"),
     "min_refusal": ("refusal_accuracy", "min"),
     "max_false_refusal": ("false_refusal_rate", "max"),
+    "max_wrong": ("confidently_wrong", "max"),
     "min_recall": ("recall_at_k", "min"),
     "min_citation_precision": ("citation_precision", "min"),
     "min_verbatim": ("verbatim_quotes", "min"),

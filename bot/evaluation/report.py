@@ -22,6 +22,7 @@ ROWS = (  # metric key, label, kind ("pct" or "num")
     ("citation_precision", "citation precision", "pct"),
     ("verbatim_quotes", "verbatim quotes", "pct"),
     ("multiturn_accuracy", "multi-turn accuracy", "pct"),
+    ("confidently_wrong", "confidently wrong (grounded but wrong)", "pct"),
 )
 
 
@@ -88,6 +89,11 @@ def to_markdown(report: dict[str, Any], details: bool = False, chart: str | None
     for name, s in r["systems"].items():
         if not s["applicable"]:
             out.append(f"- **{name}**: {s['note']}.")
+        elif s.get("p50_vs_baseline"):
+            out.append(
+                f"- **{name}**: answer p50 is {s['p50_vs_baseline']:.2f}x the baseline's "
+                "in this run."
+            )
     thresholds = r.get("thresholds")
     if thresholds:
         limits = ", ".join(f"{k} {v:g}" for k, v in thresholds["limits"].items())

@@ -91,6 +91,7 @@ class EngineSystem:
             standalone=answer.standalone_question or question,
             timings=dict(answer.timings),
             llm_chars=self._count[0],
+            decline_reason=answer.decline_reason,
         )
 
 
@@ -116,7 +117,8 @@ def _ask_all(
         for item in thread:
             outcome = system.ask(item.question, history)
             turns.append(grade(item, outcome, doc_text))
-            history.append(Turn(outcome.standalone, outcome.text))
+            docs = tuple(dict.fromkeys(c.doc_id for c in outcome.citations))
+            history.append(Turn(outcome.standalone, outcome.text, docs))
             bar.update()
     bar.close()
     return single, turns
@@ -132,6 +134,7 @@ def _record(g: Graded) -> dict[str, Any]:
         "correct": g.correct,
         "grounded": o.grounded,
         "answer": o.text,
+        "decline_reason": o.decline_reason or None,
         "standalone_question": o.standalone,
         "support_rank": g.rank,
         "citations": len(o.citations),
@@ -163,6 +166,13 @@ def _index(settings: Settings, progress: Progress | None) -> tuple[Any, list[Any
     if store.count() == 0:
         raise StoreError(f"No readable articles in {settings.docs} to evaluate on.")
     return store, documents
+
+
+def _p50_ratio(ours: dict[str, Any], baseline: dict[str, Any]) -> float | None:
+    """Our answer p50 over the baseline's, measured in the same run."""
+    mine = ours["metrics"]["latency"].get("total", {}).get("p50")
+    theirs = baseline["metrics"]["latency"].get("total", {}).get("p50")
+    return round(mine / theirs, 3) if mine and theirs else None
 
 
 def _not_applicable(backend: str) -> dict[str, Any]:
@@ -227,6 +237,7 @@ def run_eval(
             workdir = Path(tmp) / f"baseline-{backend}"
             reference = TutorialBaseline(documents, minilm_embeddings(), chat, workdir)
             systems[label] = run(reference, label, "baseline", cfg, TOP_K)
+            systems[backend]["p50_vs_baseline"] = _p50_ratio(systems[backend], systems[label])
     return {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "docs": str(base.docs),

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
-from bot.engine.types import Answer
+from bot.engine.types import Answer, Citation
 
 SECTION_LIMIT = 3000  # characters of text in one section block
 MAX_BLOCKS = 50  # blocks in one message
@@ -15,10 +16,18 @@ QUOTE_LIMIT = 500  # a source quote is shortened past this (the answer keeps the
 FALLBACK_LIMIT = 300  # the notification text
 DRAFT_LIMIT = 2900
 FEEDBACK_BLOCK = "feedback"
-UP, DOWN = "feedback_up", "feedback_down"
+FEEDBACK = "feedback"  # the action of the feedback buttons element: value "up:ID" or "down:ID"
+UP, DOWN = "feedback_up", "feedback_down"  # the buttons of answers posted by earlier versions
+LOADING_MESSAGES = [  # the assistant status rotates through these while an answer is made
+    "Searching the articles\u2026",
+    "Reading the best passages\u2026",
+    "Writing an answer\u2026",
+    "Checking every sentence against its quote\u2026",
+]
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _ZWSP = "\u200b"
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"  # what may stay as it is in a link (not < > | or spaces)
 
 
 @dataclass(frozen=True)
@@ -80,30 +89,65 @@ def _fallback(text: str) -> str:
     return escape(_shorten(text, FALLBACK_LIMIT))
 
 
-def source_block(n: int, quote: str, title: str, source: str, paragraph: int) -> dict[str, Any]:
-    """One compact source: the quote, then where it is from."""
-    where = f"{escape(_shorten(title, 200))}, paragraph {paragraph} ({escape(Path(source).name)})"
-    return context(f"*[{n}]* \u201c{escape(_shorten(quote, QUOTE_LIMIT))}\u201d \u2014 {where}")
+def link(url: str, label: str) -> str:
+    """`<url|label>` for an http(s) URL, made safe: characters that could end the link or
+    start markup in it are percent-encoded, the label escaped; any other URL gives the label
+    alone (no `javascript:`, `mailto:` or Slack-internal links)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return escape(label)
+    safe = quote(url, safe=_URL_SAFE).replace("&", "&amp;")
+    label = escape(label).replace("|", "\u2223")  # a | would end the label in some clients
+    return f"<{safe}|{label}>"
+
+
+def source_block(c: Citation) -> dict[str, Any]:
+    """One compact source: the quote, then the article's title (a link when it has one), its
+    date, and for a file without a link the paragraph and file name."""
+    title = _shorten(c.title, 200)
+    if c.url:
+        where = link(c.url, title) + (f", {escape(c.published)}" if c.published else "")
+    else:
+        where = f"{escape(title)}, paragraph {c.paragraph} ({escape(Path(c.source).name)})"
+        where += f", {escape(c.published)}" if c.published else ""
+    quote_text = escape(_shorten(c.quote, QUOTE_LIMIT))
+    return context(f"*[{c.n}]* \u201c{quote_text}\u201d \u2014 {where}")
 
 
 def feedback_block(answer_id: str) -> dict[str, Any]:
-    def button(action_id: str, emoji: str, label: str) -> dict[str, Any]:
+    """Slack's own 👍/👎 element (feedback_buttons in a context_actions block)."""
+
+    def button(vote: str, text: str, label: str) -> dict[str, Any]:
         return {
-            "type": "button",
-            "action_id": action_id,
-            "value": answer_id,
-            "text": {"type": "plain_text", "text": emoji, "emoji": True},
+            "text": {"type": "plain_text", "text": text},
             "accessibility_label": label,
+            "value": f"{vote}:{answer_id}",
         }
 
     return {
-        "type": "actions",
+        "type": "context_actions",
         "block_id": FEEDBACK_BLOCK,
         "elements": [
-            button(UP, ":+1:", "Helpful answer"),
-            button(DOWN, ":-1:", "Wrong or unhelpful answer"),
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK,
+                "positive_button": button("up", "Good answer", "Mark this answer as helpful"),
+                "negative_button": button("down", "Bad answer", "Mark this answer as wrong"),
+            }
         ],
     }
+
+
+def parse_feedback(action: dict[str, Any]) -> tuple[str, str] | None:
+    """(vote, answer id) of a click on the feedback buttons (or on an older message's
+    buttons); None for anything else."""
+    action_id, value = action.get("action_id"), str(action.get("value") or "")
+    if action_id == FEEDBACK:
+        vote, _, answer_id = value.partition(":")
+        return (vote, answer_id) if vote in ("up", "down") and answer_id else None
+    if action_id in (UP, DOWN):
+        return ("up" if action_id == UP else "down"), value
+    return None
 
 
 def answer_blocks(answer: Answer, question: str | None = None) -> list[dict[str, Any]]:
@@ -119,8 +163,20 @@ def answer_blocks(answer: Answer, question: str | None = None) -> list[dict[str,
         return blocks
     blocks.extend(section(piece) for piece in split_escaped(escape(answer.text)))
     for c in answer.citations:
-        blocks.append(source_block(c.n, c.quote, c.title, c.source, c.paragraph))
+        blocks.append(source_block(c))
     return blocks
+
+
+def markdown(text: str) -> str:
+    """Text for Slack's markdown (the streaming methods): escaped as for mrkdwn, and no
+    `[label](url)` link can be formed from an article's or the model's text."""
+    return escape(text).replace("](", "]" + _ZWSP + "(")
+
+
+def stream_blocks(answer: Answer, answer_id: str | None) -> list[dict[str, Any]]:
+    """What ends a streamed answer: its sources, then the feedback buttons."""
+    blocks = [source_block(c) for c in answer.citations]
+    return blocks + ([feedback_block(answer_id)] if answer_id else [])
 
 
 def answer_messages(

@@ -17,6 +17,7 @@ from bot.slack.feedback import FeedbackStore
 from bot.slack.history import ThreadHistory, answer_metadata
 from bot.slack.memory import ThreadKey
 from bot.slack.metrics import Metrics
+from bot.slack.stream import stream_answer
 from bot.slack.worker import AnswerPool
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,10 @@ class Responder:
             try:
                 status = f"is busy ({ahead} ahead)..." if ahead else "is reading the articles..."
                 self.client.assistant_threads_setStatus(
-                    channel_id=target.channel, thread_ts=target.thread_ts, status=status
+                    channel_id=target.channel,
+                    thread_ts=target.thread_ts,
+                    status=status,
+                    loading_messages=fmt.LOADING_MESSAGES,
                 )
                 return None
             except SlackApiError as exc:
@@ -187,12 +191,20 @@ class Responder:
         self.metrics.answer_seconds.observe(time.perf_counter() - t0)
         self.metrics.outcome("grounded" if answer.grounded else "declined")
         answer_id = self._record(answer, target, history)
-        echo = question if target.respond else None
-        messages = fmt.answer_messages(answer, answer_id, echo)
-        metadata = answer_metadata(answer.question, answer.text)
-        self._finish(target, placeholder_ts, drafts, messages, metadata)
+        # In an assistant thread (a status, no placeholder) the verified answer is streamed;
+        # where Slack has no streaming methods it is posted as everywhere else.
+        if not (
+            target.assistant
+            and target.thread_ts
+            and not placeholder_ts
+            and stream_answer(self.client, target.channel, target.thread_ts, answer, answer_id)
+        ):
+            echo = question if target.respond else None
+            messages = fmt.answer_messages(answer, answer_id, echo)
+            metadata = answer_metadata(answer.question, answer.text)
+            self._finish(target, placeholder_ts, drafts, messages, metadata)
         if target.key:
-            self.history.add(target.key, Turn(answer.question, answer.text))
+            self.history.add(target.key, Turn(answer.question, answer.text, answer.doc_ids))
         log.info(
             "answered in %s (%s, %.1f s)",
             target.channel,

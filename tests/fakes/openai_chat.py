@@ -35,6 +35,16 @@ class FakeOpenAIChat:
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
 
+    def settings(self) -> dict[str, str]:
+        """The environment that points qabot's openai backend at this server."""
+        return {
+            "QABOT_BACKEND": "openai",
+            "OPENAI_BASE_URL": self.url,
+            "OPENAI_API_KEY": "sk-test-not-a-real-key",
+            "QABOT_OPENAI_MODEL": "fake-model",
+            "QABOT_TIMEOUT": "5",
+        }
+
     @property
     def failing(self) -> bool:
         return self.mode == "500"

@@ -1,6 +1,7 @@
 """A fake Slack Web API on 127.0.0.1: answers POST /api/<method>, keeps the messages it was
-sent (as Slack would show them) and the people's posts it is told of, serves threads back
-(conversations.replies), records every call, and can answer 429 with Retry-After."""
+sent (as Slack would show them, streamed ones too) and the people's posts it is told of,
+serves threads back (conversations.replies), records every call, can answer 429 with
+Retry-After, and can lack methods (`missing`) as an older workspace or plan would."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class FakeSlackApi:
         self.user_id, self.bot_id = user_id, bot_id
         self.socket_url = ""
         self.calls: list[Call] = []
+        self.missing: set[str] = set()  # methods answered with "unknown_method"
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # the bot's
         self.posts: dict[tuple[str, str], dict[str, Any]] = {}  # people's (see `record_post`)
         self._order = itertools.count()  # every message's place in time
@@ -123,7 +125,11 @@ class FakeSlackApi:
             return {"ok": True, "user_id": self.user_id, "bot_id": self.bot_id, "team_id": "T1"}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
+        if method in self.missing:
+            return {"ok": False, "error": "unknown_method"}
         channel = str(params.get("channel") or params.get("channel_id") or "")
+        if method.endswith("Stream"):
+            return self._stream(method, channel, params)
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
             self.messages[(channel, ts)] = {
@@ -152,6 +158,28 @@ class FakeSlackApi:
         found.sort(key=lambda m: (m["ts"] != thread_ts, m["_seq"]))
         keep = ("type", "user", "bot_id", "text", "blocks", "ts", "thread_ts", "metadata")
         return [{k: m[k] for k in keep if m.get(k) is not None} for m in found]
+
+    def _stream(self, method: str, channel: str, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.startStream / appendStream / stopStream: one message whose text grows by the
+        markdown of each call, marked `streaming` until it is stopped."""
+        chunks = [c for c in params.get("chunks") or [] if c.get("type") == "markdown_text"]
+        text = str(params.get("markdown_text") or "") + "".join(c["text"] for c in chunks)
+        if method == "chat.startStream":
+            if not params.get("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+            ts = f"1700000000.{next(self._ts):06d}"
+            self.messages[(channel, ts)] = {
+                "channel": channel, "thread_ts": params["thread_ts"], "ts": ts, "text": text,
+                "user": self.user_id, "streaming": True, "_seq": next(self._order),
+            }  # fmt: skip
+            return {"ok": True, "channel": channel, "ts": ts}
+        message = self.messages.get((channel, str(params.get("ts"))))
+        if message is None or not message.get("streaming"):
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        message["text"] += text
+        if method == "chat.stopStream":
+            message.update(streaming=False, blocks=params.get("blocks") or [])
+        return {"ok": True, "channel": channel, "ts": message["ts"]}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -77,6 +77,13 @@ def click(
     }
 
 
+def feedback(vote: str, answer_id: str, user: str, response_url: str, channel: str = "C1") -> dict:
+    """A click on the feedback buttons element: 👍 ("up") or 👎 ("down")."""
+    payload = click("feedback", f"{vote}:{answer_id}", user, response_url, channel)
+    payload["actions"][0]["type"] = "feedback_buttons"
+    return payload
+
+
 def signed(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
     """The headers Slack sends with a request body, signed with the app's signing secret."""
     ts = str(int(time.time()) if timestamp is None else timestamp)

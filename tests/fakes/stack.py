@@ -28,16 +28,18 @@ PROGRESS_TEXTS = {fmt.placeholder().text, fmt.draft("").text}
 
 
 def is_final(message: dict[str, Any]) -> bool:
-    return message.get("text") not in PROGRESS_TEXTS
+    return message.get("text") not in PROGRESS_TEXTS and not message.get("streaming")
 
 
 def has_feedback(message: dict[str, Any]) -> bool:
-    return any(b.get("type") == "actions" for b in message.get("blocks") or [])
+    return any(b.get("block_id") == fmt.FEEDBACK_BLOCK for b in message.get("blocks") or [])
 
 
 def answer_id(message: dict[str, Any]) -> str:
-    actions = next(b for b in message["blocks"] if b["type"] == "actions")
-    return str(actions["elements"][0]["value"])
+    """The answer id that the message's feedback buttons carry."""
+    block = next(b for b in message["blocks"] if b.get("block_id") == fmt.FEEDBACK_BLOCK)
+    value = str(block["elements"][0]["positive_button"]["value"])
+    return value.removeprefix("up:")
 
 
 @dataclass

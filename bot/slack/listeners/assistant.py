@@ -1,4 +1,5 @@
-"""Slack's assistant threads: a greeting and suggested questions when a thread starts."""
+"""Slack's assistant threads through Bolt's `Assistant` middleware: a greeting and suggested
+questions when a thread starts; the user's messages in it are answered as follow-ups."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import format as fmt
 from bot.slack.deps import SlackDeps
+from bot.slack.listeners.posts import answer_post, is_user_post
 
 log = logging.getLogger(__name__)
 
@@ -24,25 +26,29 @@ SUGGESTIONS = [
 
 
 def register(app: Any, deps: SlackDeps) -> None:
-    @app.event("assistant_thread_started")
-    def on_thread_started(event: dict[str, Any]) -> None:
-        thread = event.get("assistant_thread") or {}
-        channel, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
-        if not channel or not thread_ts:
-            return
+    from slack_bolt import Assistant
+
+    assistant = Assistant()
+
+    @assistant.thread_started
+    def on_thread_started(say: Any, set_suggested_prompts: Any, event: dict[str, Any]) -> None:
+        channel = (event.get("assistant_thread") or {}).get("channel_id")
         try:
-            deps.client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=fmt.escape(GREETING)
-            )
-            deps.client.assistant_threads_setSuggestedPrompts(
-                channel_id=channel,
-                thread_ts=thread_ts,
-                title="Try asking",
-                prompts=[{"title": t, "message": m} for t, m in SUGGESTIONS],
+            say(text=fmt.escape(GREETING))
+            set_suggested_prompts(
+                title="Try asking", prompts=[{"title": t, "message": m} for t, m in SUGGESTIONS]
             )
         except SlackApiError as exc:
             log.warning("could not greet in %s: %s", channel, exc.response.get("error"))
 
-    @app.event("assistant_thread_context_changed")
+    @assistant.user_message
+    def on_user_message(event: dict[str, Any]) -> None:
+        if is_user_post(event, deps.bot_user_id):
+            answer_post(deps, event, assistant=True)
+
+    @assistant.thread_context_changed
     def on_context_changed() -> None:
-        """Nothing to do: answers do not depend on the channel the user is viewing."""
+        """Nothing to keep: answers do not depend on the channel the user is viewing (Bolt's
+        default would store it in the thread's first message)."""
+
+    app.assistant(assistant)

@@ -1,4 +1,5 @@
-"""👍/👎 clicks: stored with the answer they rate; a user's latest click counts."""
+"""👍/👎 clicks on Slack's feedback buttons: stored with the answer they rate; a user's latest
+click counts."""
 
 from __future__ import annotations
 
@@ -13,18 +14,19 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Any, deps: SlackDeps) -> None:
-    @app.action(re.compile(f"^({fmt.UP}|{fmt.DOWN})$"))
+    @app.action(re.compile(f"^({fmt.FEEDBACK}|{fmt.UP}|{fmt.DOWN})$"))
     def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         ack()
-        vote = "up" if action.get("action_id") == fmt.UP else "down"
+        click = fmt.parse_feedback(action)
         user = (body.get("user") or {}).get("id", "")
-        try:
-            stored = deps.feedback.vote(str(action.get("value", "")), user, vote)
-        except Exception:
-            log.exception("could not store feedback")
-            stored = False
+        stored = False
+        if click:
+            try:
+                stored = deps.feedback.vote(click[1], user, click[0])
+            except Exception:
+                log.exception("could not store feedback")
         if stored:
-            text = "Thanks! Noted :+1:" if vote == "up" else "Thanks, noted :-1:"
+            text = "Thanks! Noted :+1:" if click and click[0] == "up" else "Thanks, noted :-1:"
         else:
             text = "Sorry, that feedback could not be recorded."
         respond(text=text, response_type="ephemeral", replace_original=False)

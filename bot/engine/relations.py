@@ -1,0 +1,350 @@
+"""Does the quote state the claim, or only contain its words?
+
+Word overlap passes a name, number or date that the quote gives in another relation than the
+answer claims: a role the quote gives for another country, a count of something else, an
+event of another person. These checks look at how the quote binds the answer to what the
+question asks about:
+
+- names: every name the question asks about (a country, a person, a place) is stated by the
+  quote or its context (the sentence before, the article's title);
+- roles: a role the question qualifies ("Iraq's defence minister") must not be qualified by
+  another name in the quote ("Turkey's defence minister, Kemal Arslan");
+- counts: the number answering "how many X" must count X (or a word meaning it), not
+  something else ("five days" does not answer "how many soldiers").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from retrieval.text import STOPWORDS, fold, tokenize
+
+Similar = Callable[[str, str], float]  # similarity of two short phrases (0-1)
+
+_WORD = re.compile(r"[A-Za-z\u00C0-\u024F][\w'’\-]*|\d[\d,.]*")
+_WH = {
+    "who",
+    "whom",
+    "whose",
+    "what",
+    "which",
+    "when",
+    "where",
+    "why",
+    "how",
+    "is",
+    "are",
+    "was",
+    "were",
+    "did",
+    "does",
+    "do",
+    "has",
+    "have",
+    "had",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "besides",
+    "according",
+    "in",
+    "on",
+    "at",
+    "for",
+    "the",
+    "a",
+    "an",
+    "and",
+    "of",
+    "to",
+    "by",
+    "from",
+    "with",
+    "about",
+    "after",
+    "before",
+    "during",
+    "since",
+}
+_NUMBER = re.compile(
+    r"^\d[\d,.]*$|^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?|several)$"
+)
+_SCALE = {
+    "million",
+    "billion",
+    "thousand",
+    "hundred",
+    "percent",
+    "per",
+    "cent",
+    "about",
+    "around",
+    "some",
+    "nearly",
+    "more",
+    "than",
+    "up",
+    "to",
+    "over",
+    "almost",
+}
+UNIT_SIMILARITY = 0.45  # MiniLM cosine above which two nouns count as the same thing
+
+
+def _base(word: str) -> str:
+    w = fold(word).strip("'’.,-")
+    for suffix in ("'s", "’s"):
+        if w.endswith(suffix):
+            w = w[: -len(suffix)]
+    return w
+
+
+def related(a: str, b: str) -> bool:
+    """Same word or the same root: Iraq/Iraqi, Turkey/Turkish, minister/ministers."""
+    a, b = _base(a), _base(b)
+    if a == b:
+        return True
+    common = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        common += 1
+    return common >= 4 and common >= 0.55 * min(len(a), len(b))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _is_name(word: str) -> bool:
+    return word[:1].isupper() and fold(word) not in _WH
+
+
+_EXCLUDED = re.compile(
+    r"\b(?i:besides|except|apart from|other than|aside from|excluding|not counting)\s+"
+    r"((?:[A-Z][\w'’-]*\s*(?:and\s+|,\s*)?)+)"
+)
+
+
+def excluded_names(question: str) -> list[str]:
+    """The names a question sets aside: "Besides ISNA, which outlet ..." -> ["isna"]."""
+    return [_base(w) for m in _EXCLUDED.finditer(question) for w in words(m.group(1))]
+
+
+def question_names(question: str) -> list[str]:
+    """The names the question asks about: capitalised words except its first word and the
+    names it sets aside."""
+    excluded = set(excluded_names(question))
+    ws = words(question)
+    return [
+        _base(w)
+        for i, w in enumerate(ws)
+        if i > 0 and _is_name(w) and len(_base(w)) > 1 and _base(w) not in excluded
+    ]
+
+
+def missing_names(question: str, context: str) -> list[str]:
+    """Names of the question that the context does not state."""
+    have = [_base(w) for w in words(context)]
+    return [n for n in question_names(question) if not any(related(n, h) for h in have)]
+
+
+def _qualified_roles(question: str, possessive_only: bool = False) -> list[tuple[str, list[str]]]:
+    """(name, role words) for each name that qualifies the lower-case words after it, as a
+    possessive or after an article: "Iraq's defence minister" -> ("iraq", ["defence",
+    "minister"]), "the Iranian consul-general" -> ("iranian", ["consul-general"])."""
+    ws = words(question)
+    out = []
+    for i, w in enumerate(ws):
+        if i == 0 or not _is_name(w):
+            continue
+        possessive = fold(w).endswith(("'s", "’s"))
+        after_article = fold(ws[i - 1]) in {"the", "a", "an"} and not possessive_only
+        if not (possessive or after_article):
+            continue
+        role: list[str] = []
+        for nxt in ws[i + 1 : i + 4]:
+            if nxt[:1].isupper() or fold(nxt) in STOPWORDS or _NUMBER.match(fold(nxt)):
+                break
+            role.append(_base(nxt))
+        if role:
+            out.append((_base(w), role))
+    return out
+
+
+def missing_role(question: str, quote: str) -> str:
+    """A word of a role a "who" question qualifies that the quote lacks ("oil" of "Who is
+    Iraq's oil minister?" against "Electricity minister Faris Hamdan")."""
+    if not re.match(r"\s*(?:who|whom|whose)\b", question, re.I):
+        return ""
+    have = words(quote)
+    for _, role in _qualified_roles(question, possessive_only=True):
+        for r in role:
+            if not any(related(r, h) for h in have):
+                return r
+    return ""
+
+
+_ASKING = frozenset(  # words that say what kind of answer is wanted, not what it is about
+    "date day time year month place role name call happen kind type way reason thing".split()
+)
+
+
+def off_topic(question: str, quote: str, minimum: float = 0.2) -> bool:
+    """Whether the quote holds too few of the question's words to be about what it asks
+    ("resumed at 1 a.m. on Wednesday" for "When did the drone strike the airport?")."""
+    excluded = set(excluded_names(question)) | _ASKING
+    terms = [t for t in dict.fromkeys(tokenize(question)) if t not in excluded]
+    if not terms:
+        return False
+    have = tokenize(quote)
+    shared = sum(any(related(t, h) for h in have) for t in terms)
+    return shared == 0 or shared / len(terms) < minimum
+
+
+def role_conflict(question: str, quote: str) -> str:
+    """The name that the quote qualifies the question's role with instead of the question's
+    own, or "" when the quote binds the role to the same name (or to none)."""
+    ws = words(quote)
+    for name, role in _qualified_roles(question):
+        head = role[-1]
+        bound: list[str] = []
+        for i, w in enumerate(ws):
+            if not related(w, head):
+                continue
+            start = i  # the role phrase may be preceded by its other words
+            while start > 0 and any(related(ws[start - 1], r) for r in role[:-1]):
+                start -= 1
+            j = start - 1
+            while j >= 0 and fold(ws[j]) in {"the", "of", "a", "an"}:
+                j -= 1
+            if j >= 0 and _is_name(ws[j]):
+                bound.append(_base(ws[j]))
+        if bound and not any(related(b, name) for b in bound):
+            return bound[0]
+    return ""
+
+
+_POPULATION_Q = re.compile(r"\bpopulation\b|\bhow many (?:people|residents|inhabitants) live", re.I)
+
+
+def counted_noun(question: str) -> str:
+    """What a "how many X" question counts (its first noun after "how many"; "population"
+    for a question about one), else ""."""
+    if re.search(
+        r"\bpopulation\b|\bhow many (?:people|residents|inhabitants) live", question, re.I
+    ):
+        return "residents"
+    m = re.search(r"\bhow many\s+((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)", question, re.I)
+    if not m:
+        return ""
+    for w in m.group(1).split():
+        if fold(w) not in STOPWORDS and not w[:1].isupper():
+            return fold(w)
+    return ""
+
+
+def count_conflict(question: str, claim: str, quote: str, similar: Similar) -> str:
+    """The thing that the quote's number counts, when the claim answers "how many X" with a
+    number that the quote gives for something else; "" when it counts X (or says nothing)."""
+    noun = counted_noun(question)
+    if not noun:
+        return ""
+    claimed = {fold(w) for w in words(claim) if _NUMBER.match(fold(w))}
+    ws = words(quote)
+    units = []
+    for i, w in enumerate(ws):
+        if fold(w) not in claimed or (i > 0 and fold(ws[i - 1]) in {"the", "its", "their"}):
+            continue  # "the two armies" is both armies, not a count
+        # the unit follows the number: "22 agreements", "1.5 million residents", "750-megawatt"
+        if "-" in w and not w.endswith("-"):
+            units.append(w.split("-", 1)[1])
+            continue
+        unit = "nothing"  # a bare number ("on June 18") counts nothing
+        for nxt in ws[i + 1 : i + 4]:
+            f = fold(nxt)
+            if f in _SCALE or _NUMBER.match(f):
+                continue
+            if f not in STOPWORDS:
+                unit = nxt
+            break
+        units.append(unit)
+    if not units:
+        return "nothing"
+    if any(related(u, noun) or similar(fold(u), noun) >= UNIT_SIMILARITY for u in units):
+        return ""
+    return fold(units[0])
+
+
+_MONTH = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DATE_Q = re.compile(r"\b(?:what|which) date\b|\bdate (?:of|when|on which)\b", re.I)
+_DATE = re.compile(rf"\b(?:{_MONTH})\b|\b(?:1[5-9]|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}\b", re.I)
+_MONEY_Q = re.compile(
+    r"\bhow much (?:money\b|.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|charge)\b)|"
+    r"\bwhat (?:is|was|were|are|will be) the (?:cost|price|value)\b",
+    re.I,
+)
+_MONEY = re.compile(
+    r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|dinars?|rials?|riyals?|lira|liras|yuan|rupees?|"
+    r"usd|eur|iqd)\b",
+    re.I,
+)
+_TYPE_Q = re.compile(r"\bwhat (?:type|kind|model|make|brand|sort|class) of (\w[\w-]*)", re.I)
+
+
+def answer_kind_problem(question: str, claim: str, quote: str) -> str:
+    """What the question asks for that the claim does not give: a date for "what date", an
+    amount of money for "how much did it cost", a named type for "what type of X"."""
+    if _DATE_Q.search(question) and not _DATE.search(claim):
+        return "the question asks for a date"
+    if _MONEY_Q.search(question) and not _MONEY.search(claim):
+        return "the question asks for an amount of money"
+    m = _TYPE_Q.search(question)
+    if m:
+        ws = words(quote)
+        for i, w in enumerate(ws):
+            if related(w, m.group(1)):  # a designation beside the thing: "a Shahed-136 drone"
+                near = ws[max(1, i - 2) : i] + ws[i + 1 : i + 3]
+                if any(x[:1].isupper() or re.search(r"\d", x) for x in near):
+                    return ""
+        return f"the question asks which type of {m.group(1)}, and the quote names none"
+    return ""
+
+
+def relation_problem(
+    question: str,
+    claim: str,
+    quote: str,
+    context: str,
+    similar: Similar | None = None,
+    lead: str = "",
+) -> str:
+    """Why the quote does not state the claim as an answer to the question, or "".
+    `context` (the text before the quote, the article's title) may supply the names the
+    question asks about; `lead` is a sentence the quote refers back to ("He said ...")."""
+    missing = missing_names(question, f"{quote} {context}")
+    if missing:
+        return f"the quote does not mention {', '.join(missing)}"
+    other = role_conflict(question, quote)
+    if other:
+        return f"the quote gives that role for {other}"
+    absent = missing_role(question, quote)
+    if absent:
+        return f"the quote does not say {absent}"
+    if off_topic(question, f"{lead} {quote}"):
+        return "the quote is about something else"
+    kind = answer_kind_problem(question, claim, quote)
+    if kind:
+        return kind
+    if similar is not None:
+        unit = count_conflict(question, claim, quote, similar)
+        if unit:
+            return f"the quote's number counts {unit}"
+    return ""

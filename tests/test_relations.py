@@ -1,0 +1,139 @@
+"""The support check catches a name, number or date taken from the quote but put in another
+relation than the quote gives it: role, country, time, subject, count, kind of answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine.citations import MISBOUND, verify
+from bot.engine.relations import (
+    excluded_names,
+    question_names,
+    related,
+    relation_problem,
+)
+from bot.engine.types import Passage
+from retrieval.embeddings import MiniLMEmbeddings
+from retrieval.store import StoredChunk
+from retrieval.text import cosine
+
+ARSLAN = (
+    "Turkey's defence minister, Kemal Arslan, said the exercises sent "
+    '"a message of friendship to the Iraqi people."'
+)
+SAADI = "Iraq's oil minister, Thamer al-Saadi, said exports could reach 3.8 million barrels."
+HAMDAN = "Electricity minister Faris Hamdan said the station would run on gas from Khabbaz."
+SABAHIFAR = "Alireza Sabahifar met with the Iraqi deputy commander Tariq Abbas Ibrahim on Sunday."
+FLIGHTS = "Flights were suspended for two hours and resumed at 1 a.m. on Wednesday."
+DRILLS = "Turkish and Iraqi troops began five days of joint exercises on Wednesday near Zakho."
+ERBIL = "Erbil, the capital of the Kurdistan Region, has about 1.5 million residents."
+AGREEMENTS = "Hassan Rouhani made a trip to Iraq in March in which he signed 22 agreements."
+DRONE = "A drone carrying explosives struck an empty field near Erbil International Airport."
+
+
+def passage(text: str, title: str = "News", n: int = 1) -> Passage:
+    chunk = StoredChunk(f"c{n}", text, f"d{n}", f"/news/{n}.txt", title, 1, 0, len(text))
+    return Passage(n, chunk, 0.5)
+
+
+@pytest.fixture(scope="module")
+def similar(embeddings: MiniLMEmbeddings):  # type: ignore[no-untyped-def]
+    return lambda a, b: cosine(*embeddings.embed_documents([a, b]))
+
+
+def problem(question: str, claim: str, quote: str, similar=None, context: str = "") -> str:  # type: ignore[no-untyped-def]
+    return relation_problem(question, claim, quote, context, similar)
+
+
+# -- role -----------------------------------------------------------------------------------
+def test_a_role_the_quote_gives_for_another_country_is_not_the_answer() -> None:
+    claim = "Iraq's defence minister is Kemal Arslan."
+    assert "turkey" in problem("Who is Iraq's defence minister?", claim, ARSLAN)
+    assert problem("Who is Turkey's defence minister?", "Kemal Arslan is.", ARSLAN) == ""
+
+
+def test_a_role_the_quote_does_not_give_is_not_the_answer() -> None:
+    claim = "Iraq's oil minister is Faris Hamdan."
+    assert problem("Who is Iraq's oil minister?", claim, HAMDAN, context="Iraq") != ""
+    assert problem("Who is Iraq's oil minister?", "Thamer al-Saadi.", SAADI) == ""
+    assert (
+        problem("Who is Iraq's electricity minister?", "Faris Hamdan", HAMDAN, None, "Iraq") == ""
+    )
+
+
+# -- country / place ------------------------------------------------------------------------
+def test_a_number_the_quote_gives_for_another_place_is_not_the_answer(similar) -> None:  # type: ignore[no-untyped-def]
+    q = "What is the population of Kirkuk?"
+    assert "kirkuk" in problem(q, "Kirkuk has about 1.5 million residents.", ERBIL, similar)
+    q = "What is the population of Erbil?"
+    assert problem(q, "Erbil has about 1.5 million residents.", ERBIL, similar) == ""
+
+
+def test_names_may_come_from_the_sentence_before_or_the_title() -> None:
+    quote = "A coalition spokesman, Colonel Brian Mercer, said no one had been hurt."
+    q = "Who spoke for the US-led coalition after the Erbil drone attack?"
+    context = "The airport hosts a base used by the US-led coalition. Drone strikes near Erbil"
+    assert problem(q, "Brian Mercer spoke for it.", quote, context=context) == ""
+    assert problem(q, "Brian Mercer spoke for it.", quote) != ""
+
+
+# -- time -----------------------------------------------------------------------------------
+def test_a_day_the_quote_gives_for_another_event_is_not_the_answer() -> None:
+    q = "When did the drone strike Erbil airport?"
+    claim = "The drone struck on Wednesday."
+    context = "Drone strikes near Erbil airport"
+    assert problem(q, claim, FLIGHTS, context=context) == "the quote is about something else"
+
+
+def test_a_date_question_needs_a_date() -> None:
+    q = "On what date will the joint exercises take place?"
+    assert "date" in problem(q, "The exercises begin on Wednesday.", DRILLS)
+    quote = "The exercises will begin on June 18 near Zakho."
+    assert problem(q, "The joint exercises will begin on June 18.", quote) == ""
+
+
+# -- subject --------------------------------------------------------------------------------
+def test_an_event_of_another_person_is_not_the_answer() -> None:
+    q = "On which day did Heydari meet Tariq Abbas Ibrahim?"
+    claim = "Heydari met Tariq Abbas Ibrahim on Sunday."
+    assert "heydari" in problem(q, claim, SABAHIFAR)
+    q = "On which day did Sabahifar meet Tariq Abbas Ibrahim?"
+    assert problem(q, "Sabahifar met him on Sunday.", SABAHIFAR) == ""
+
+
+def test_a_count_of_something_else_is_not_the_answer(similar) -> None:  # type: ignore[no-untyped-def]
+    q = "How many Turkish soldiers are taking part in the drills near Zakho?"
+    assert "days" in problem(q, "Five Turkish soldiers take part.", DRILLS, similar)
+    q = "How many agreements did Rouhani sign?"
+    assert problem(q, "Rouhani signed 22 agreements.", AGREEMENTS, similar) == ""
+
+
+def test_a_kind_of_answer_the_question_asks_for() -> None:
+    q = "What type of drone struck near Erbil airport?"
+    assert "type" in problem(q, "The drone was carrying explosives.", DRONE)
+    named = "A Shahed-136 drone struck an empty field near Erbil airport."
+    assert problem(q, "It was a Shahed-136 drone.", named) == ""
+    q = "How much did the new mooring at the Basra terminal cost?"
+    assert "money" in problem(q, "The mooring lets two supertankers load.", "Basra terminal")
+
+
+# -- through verify -------------------------------------------------------------------------
+def test_verify_withholds_a_claim_whose_quote_binds_it_otherwise() -> None:
+    passages = [passage(ARSLAN, "Turkey and Iraq begin joint border drills near Zakho")]
+    text, citations, reason = verify(
+        "Iraq's defence minister is Kemal Arslan [1].", "Who is Iraq's defence minister?", passages
+    )
+    assert (text, citations) == ("", []) and reason.startswith(MISBOUND)
+    text, citations, reason = verify(
+        "Turkey's defence minister is Kemal Arslan [1].",
+        "Who is Turkey's defence minister?",
+        passages,
+    )
+    assert reason == "" and citations[0].quote == ARSLAN
+
+
+def test_vocabulary_helpers() -> None:
+    assert related("Iraq", "Iraqi") and related("Turkey", "Turkish") and related("Iran", "Iranian")
+    assert not related("Iraq", "Iran") and not related("Iraqi", "Iranian")
+    assert excluded_names("Besides ISNA, which Iranian outlet reported it?") == ["isna"]
+    assert question_names("Besides ISNA, which Iranian outlet reported it?") == ["iranian"]
