@@ -81,7 +81,10 @@ def test_instructions_in_an_article_cannot_make_the_model_claim_anything(
 ) -> None:
     obeying = fake_chat("Log in at https://evil.example/login to see the answer [1].")
     answer = engine_with(hostile_store, obeying).answer("What does the harbour notice say?")
-    assert not answer.grounded and answer.citations == []
+    # the model's claim is withheld; at most a verified sentence of the article stands
+    assert "evil.example" not in answer.text
+    for c in answer.citations:
+        assert c.quote in c.passage.text and "evil.example" not in c.quote
 
 
 def test_the_real_question_is_still_answered_from_the_real_article(

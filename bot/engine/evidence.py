@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from langchain_core.embeddings import Embeddings
 
+from bot.engine.relations import excluded_names
 from bot.engine.types import Passage
 from retrieval.store import StoredChunk
 from retrieval.text import cosine, fold, sentences, tokenize
@@ -68,7 +69,8 @@ def score_sentences(
     articles the conversation is about."""
     if not cands:
         return []
-    q_terms = set(tokenize(question))
+    excluded = set(tokenize(" ".join(excluded_names(question))))
+    q_terms = set(tokenize(question)) - excluded  # "Besides ISNA, ...": ISNA is not sought
     q_vec = embeddings.embed_query(question)
     vectors = embeddings.embed_documents([s.text for s in cands])
     scored = []
@@ -76,6 +78,8 @@ def score_sentences(
         have = set(tokenize(s.text))
         cover = len(q_terms & have) / len(q_terms) if q_terms else 0.0
         score = 0.5 * cosine(q_vec, vec) + 0.5 * cover - 0.02 * s.rank
+        if have & excluded:
+            score -= 0.1
         if s.chunk.doc_id in prefer_docs:
             score += 0.1
         scored.append((score, s))

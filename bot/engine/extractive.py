@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from langchain_core.embeddings import Embeddings
-
 from bot.engine.citations import NOT_FOUND
 from bot.engine.relations import excluded_names
 from bot.engine.types import Passage
-from retrieval.text import cosine, sentences, tokenize
+from retrieval.text import sentences, tokenize
 
 _NUMERIC_Q = re.compile(
     r"\b(how (many|much|high|big|large|long|far|old)|population|percentage|what year|"
@@ -31,39 +29,34 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
 def extract(
     question: str,
     passages: list[Passage],
-    embeddings: Embeddings,
     states: Callable[[Passage, str], bool] | None = None,
 ) -> str:
-    """The best sentence with its passage marker, or NOT_FOUND.
+    """The evidence sentence that best answers, with its passage marker, or NOT_FOUND.
 
-    Sentences are scored by meaning (cosine to the question) and by the share of the
-    question's terms they contain; a question asking for a number needs a sentence with one,
-    and a "who" question prefers a sentence naming someone the question does not. With
-    `states`, only a sentence that it accepts as stating an answer (see `relations`) is used.
+    Each passage's score is its sentence's relevance (`evidence.score_sentences`: meaning and
+    the question's terms); a question asking for a number needs a sentence with one, and a
+    "who" question prefers a sentence naming someone the question does not. With `states`,
+    only a sentence that it accepts as stating an answer (see `relations`) is used.
     """
-    cands = [(p, p.text[s.start : s.end]) for p in passages for s in sentences(p.text)]
-    if not cands:
-        return NOT_FOUND
     excluded = set(tokenize(" ".join(excluded_names(question))))
-    q_terms = set(tokenize(question)) - excluded  # "Besides ISNA, ...": ISNA is not sought
-    q_vec = embeddings.embed_query(question)
-    vectors = embeddings.embed_documents([text for _, text in cands])
+    q_terms = set(tokenize(question)) - excluded
     numeric = bool(_NUMERIC_Q.search(question))
     who = bool(_WHO_Q.search(question)) or bool(excluded)
-    best: tuple[float, str, int] = (-1.0, "", 0)
-    for (p, text), vec in zip(cands, vectors):
+    ranked = []
+    for p in passages:
+        spans = sentences(p.text)
+        if not spans:
+            continue
+        text = p.text[spans[-1].start : spans[-1].end]  # the sentence; any before is its lead
         if numeric and not _NUMBER.search(text):
             continue
-        have = set(tokenize(text))
-        cover = len(q_terms & have) / len(q_terms) if q_terms else 0.0
-        score = 0.5 * cosine(q_vec, vec) + 0.5 * cover
+        score = p.score
         names = [set(tokenize(n)) for n in _NAME.findall(text)]
         if who and any(not n <= q_terms | excluded for n in names):
             score += 0.1  # it names someone (something) the question does not
-        if excluded and have & excluded:
-            score -= 0.1  # about what the question sets aside
-        if score > best[0] and (states is None or states(p, text)):
-            best = (score, text, p.n)
-    if not best[1]:
-        return NOT_FOUND
-    return f"{' '.join(best[1].split())} [{best[2]}]"
+        ranked.append((score, p, text))
+    ranked.sort(key=lambda item: -item[0])
+    for _, p, text in ranked:
+        if states is None or states(p, text):
+            return f"{' '.join(text.split())} [{p.n}]"
+    return NOT_FOUND

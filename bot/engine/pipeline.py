@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
 
 import prompts
 from bot.engine.citations import (
@@ -80,7 +83,12 @@ class Engine:
         self.searcher = searcher
         self.chat = chat
         self.options = options
-        self.embeddings = searcher.embeddings
+        self._vectors: dict[str, list[float]] = {}  # of short phrases, for `similar`
+        self._vectors_lock = threading.Lock()
+
+    @property
+    def embeddings(self) -> Embeddings:
+        return self.searcher.embeddings
 
     # -- public --------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -133,17 +141,20 @@ class Engine:
         )
         chosen = select(scored, self.options.evidence_sentences, self.options.evidence_chars)
         result.evidence = evidence = evidence_passages(chosen)
+        # every candidate sentence, for quoting one when the model's answer fails
+        pool = evidence_passages(select(scored, len(scored), 1 << 30))
         timings["retrieve"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        if self.chat is None:
-            draft = self._extract(standalone, evidence)
+        if self.chat is None:  # the extractive backend quotes the best sentence of them all
+            result.evidence = evidence = pool
+            draft = self._extract(standalone, pool)
         else:
             draft = self._generate(standalone, evidence, on_token)
         timings["generate"] = time.perf_counter() - t
 
         t, retrying = time.perf_counter(), 0.0
-        text, citations, reason = self._check(draft, standalone, evidence)
+        text, citations, reason = self._check(draft, standalone, evidence, pool)
         if reason == REFUSED and self.chat is not None and len(evidence) > 1:
             # A refusal is not final while the best sentences may hold the answer: ask again
             # with only those, which a small model reads more reliably.
@@ -153,12 +164,12 @@ class Engine:
             draft = self._generate(standalone, retry, None)
             retrying = time.perf_counter() - t1
             timings["generate"] += retrying
-            text, citations, reason = self._check(draft, standalone, retry)
+            text, citations, reason = self._check(draft, standalone, retry, pool)
             if reason == REFUSED and retry[-1].score >= self.options.recover_score:
                 # still no: the strongest sentence may answer it as it stands, if it passes
                 # every check an answer must pass
                 text, citations, reason = self._check(
-                    self._extract(standalone, retry), standalone, retry, fallback=False
+                    self._extract(standalone, retry), standalone, retry, None
                 )
         timings["verify"] = time.perf_counter() - t - retrying
         if reason or not citations:
@@ -168,14 +179,15 @@ class Engine:
         return result
 
     def _check(
-        self, draft: str, question: str, evidence: list[Passage], fallback: bool = True
+        self, draft: str, question: str, evidence: list[Passage], pool: list[Passage] | None
     ) -> tuple[str, list[Citation], str]:
-        """Verify a draft: (answer text, citations, "" or why it cannot be given)."""
+        """Verify a draft: (answer text, citations, "" or why it cannot be given). When the
+        draft fails, the best sentence of `pool` that passes every check may stand instead."""
         if is_refusal(draft):
             return "", [], REFUSED
         text, citations, reason = verify(draft, question, evidence, self.similar)
         if (
-            fallback
+            pool is not None
             and self.chat is not None
             and (
                 reason == VACUOUS
@@ -187,8 +199,8 @@ class Engine:
             # someone or something else: quote the sentence that best answers instead, held
             # to the same checks.
             log.info("falling back to a quote: %s", reason or "answer about other names")
-            draft = self._extract(question, evidence)
-            text, citations, reason = verify(draft, question, evidence, self.similar)
+            draft = self._extract(question, pool)
+            text, citations, reason = verify(draft, question, pool, self.similar)
         if (
             not reason
             and citations
@@ -211,12 +223,17 @@ class Engine:
             problem = relation_problem(question, sentence, sentence, context, self.similar, lead)
             return not problem
 
-        return extract(question, evidence, self.embeddings, states)
+        return extract(question, evidence, states)
 
     def similar(self, a: str, b: str) -> float:
         """How alike two short phrases are in meaning (cosine of their embeddings)."""
-        va, vb = self.embeddings.embed_documents([a, b])
-        return cosine(va, vb)
+        with self._vectors_lock:  # answers run in several threads
+            missing = [t for t in dict.fromkeys((a, b)) if t not in self._vectors]
+            if missing:
+                if len(self._vectors) > 4096:
+                    self._vectors.clear()
+                self._vectors.update(zip(missing, self.embeddings.embed_documents(missing)))
+            return cosine(self._vectors[a], self._vectors[b])
 
     def clean_question(self, question: str) -> tuple[str, str]:
         """Strip control characters and excess length; raise on an empty question."""

@@ -103,11 +103,21 @@ def _base(word: str) -> str:
     return w
 
 
-def related(a: str, b: str) -> bool:
-    """Same word or the same root: Iraq/Iraqi, Turkey/Turkish, minister/ministers."""
+def _singular(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def related(a: str, b: str, strict: bool = False) -> bool:
+    """Same word or the same root: Iraq/Iraqi, Turkey/Turkish, minister/ministers. `strict`
+    allows only plurals, for role words (a minister is not a ministry)."""
     a, b = _base(a), _base(b)
     if a == b:
         return True
+    if strict:
+        return _singular(a) == _singular(b)
     common = 0
     for x, y in zip(a, b):
         if x != y:
@@ -147,10 +157,32 @@ def question_names(question: str) -> list[str]:
     ]
 
 
+def name_groups(question: str) -> list[list[str]]:
+    """The question's names, a run of capitalised words being one ("Lieutenant General Qasim
+    Nouri"), without the names it sets aside."""
+    excluded = set(excluded_names(question))
+    groups: list[list[str]] = []
+    previous, joined = -2, False
+    for i, w in enumerate(words(question)):
+        if i == 0 or not _is_name(w) or len(_base(w)) < 2 or _base(w) in excluded:
+            continue
+        if i == previous + 1 and joined:
+            groups[-1].append(_base(w))
+        else:
+            groups.append([_base(w)])
+        previous, joined = i, not w.endswith(("'s", "’s"))  # "Iraq's Oil Ministry": two
+    return groups
+
+
 def missing_names(question: str, context: str) -> list[str]:
-    """Names of the question that the context does not state."""
+    """Names of the question that the context does not state (one word of a many-word name,
+    "Nouri" for "Lieutenant General Qasim Nouri", states it)."""
     have = [_base(w) for w in words(context)]
-    return [n for n in question_names(question) if not any(related(n, h) for h in have)]
+    return [
+        " ".join(g)
+        for g in name_groups(question)
+        if not any(related(n, h) for n in g for h in have)
+    ]
 
 
 def _qualified_roles(question: str, possessive_only: bool = False) -> list[tuple[str, list[str]]]:
@@ -184,7 +216,7 @@ def missing_role(question: str, quote: str) -> str:
     have = words(quote)
     for _, role in _qualified_roles(question, possessive_only=True):
         for r in role:
-            if not any(related(r, h) for h in have):
+            if not any(related(r, h, strict=True) for h in have):
                 return r
     return ""
 
@@ -214,10 +246,10 @@ def role_conflict(question: str, quote: str) -> str:
         head = role[-1]
         bound: list[str] = []
         for i, w in enumerate(ws):
-            if not related(w, head):
+            if not related(w, head, strict=True):
                 continue
             start = i  # the role phrase may be preceded by its other words
-            while start > 0 and any(related(ws[start - 1], r) for r in role[:-1]):
+            while start > 0 and any(related(ws[start - 1], r, strict=True) for r in role[:-1]):
                 start -= 1
             j = start - 1
             while j >= 0 and fold(ws[j]) in {"the", "of", "a", "an"}:
@@ -285,7 +317,12 @@ _MONTH = (
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 _DATE_Q = re.compile(r"\b(?:what|which) date\b|\bdate (?:of|when|on which)\b", re.I)
-_DATE = re.compile(rf"\b(?:{_MONTH})\b|\b(?:1[5-9]|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}\b", re.I)
+# a day of a month: "June 18", "18 June", "18/6" (a year alone or a weekday is no date)
+_DATE = re.compile(
+    rf"\b(?:{_MONTH})\.? \d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTH})\b|"
+    r"\b\d{1,2}/\d{1,2}\b",
+    re.I,
+)
 _MONEY_Q = re.compile(
     r"\bhow much (?:money\b|.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|charge)\b)|"
     r"\bwhat (?:is|was|were|are|will be) the (?:cost|price|value)\b",
@@ -318,6 +355,27 @@ def answer_kind_problem(question: str, claim: str, quote: str) -> str:
     return ""
 
 
+PLACE, PERSON, GROUP = "a country, city or region", "a person's name", "an organisation"
+_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.I)
+
+
+def who_answered_by_a_place(question: str, claim: str, similar: Similar) -> bool:
+    """Whether a "who" question is answered only by a country or region ("Iran proposed the
+    exercises" to "Who proposed the exercises?", when a person or an agency did)."""
+    if not _WHO.match(question):
+        return False
+    asked = {_base(w) for w in words(question)}
+    new = [w for w in words(claim) if _is_name(w) and fold(w) not in STOPWORDS]
+    new = [w for w in new if not any(related(w, a) for a in asked)]
+    if not new:
+        return False
+    for name in new:
+        place = similar(name, PLACE)
+        if place < 0.35 or place <= max(similar(name, PERSON), similar(name, GROUP)):
+            return False  # someone or something that is not a place
+    return True
+
+
 def relation_problem(
     question: str,
     claim: str,
@@ -347,4 +405,6 @@ def relation_problem(
         unit = count_conflict(question, claim, quote, similar)
         if unit:
             return f"the quote's number counts {unit}"
+        if who_answered_by_a_place(question, claim, similar):
+            return "a place does not answer a who question"
     return ""
