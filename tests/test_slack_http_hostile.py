@@ -81,7 +81,7 @@ def still_serving(stack: SlackStack, channel: str) -> None:
 
 
 def warnings(stack: SlackStack) -> list[str]:
-    return [line for line in stack.bot.log().splitlines() if line.startswith("WARNING")]
+    return stack.bot.log_lines("WARNING")
 
 
 NOT_UTF8 = b'{"type": "url_verification", "challenge": "\xff\xfe"}'

@@ -29,7 +29,7 @@ def slack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackStack]:
 
 
 def warnings(stack: SlackStack) -> list[str]:
-    return [line for line in stack.bot.log().splitlines() if line.startswith("WARNING")]
+    return stack.bot.log_lines("WARNING")
 
 
 def envelope(kind: str = "events_api", **fields: Any) -> dict[str, Any]:

@@ -43,6 +43,12 @@ log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 REFUSED = "the model found no answer in the passages"
+_REFERS_BACK = re.compile(
+    r"\b(?:he|him|his|she|her|hers|it|its|they|them|their|theirs|there|that|this|these|those|"
+    r"the same|also|too|either|else|other|another|former|latter)\b|"
+    r"^\s*(?:and|but|what about|how about|why|when|where)\b[^?]{0,25}\?",
+    re.IGNORECASE,
+)
 
 
 @functools.cache
@@ -260,7 +266,10 @@ class Engine:
         return [h for h in hits if h.chunk.id in current]
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
-        """Make a follow-up standalone. Without an LLM, prefix the earlier question instead."""
+        """Make a follow-up standalone. A question that does not refer back stands as it is;
+        without an LLM, the earlier question is put before it instead."""
+        if not _REFERS_BACK.search(question):
+            return question
         if not self.chat:
             return f"{history[-1].question} {question}"
         convo = "\n".join(  # earlier answers trimmed: the rewrite needs names, not detail

@@ -50,7 +50,10 @@ NEEDS: dict[str, dict[str, tuple[type, ...]]] = {
     "app_mention": {"channel": _S, "ts": _S},
     "message": {"channel": _S, "ts": _S},
     "assistant_thread_started": {"assistant_thread": _O},
+    "assistant_thread_context_changed": {"assistant_thread": _O},
+    "assistant_thread": {"channel_id": _S, "thread_ts": _S},
 }
+ASSISTANT_EVENTS = ("assistant_thread_started", "assistant_thread_context_changed")
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,11 @@ def payload_problem(body: Any) -> str | None:
     event = body["event"]
     if not isinstance(event.get("type"), str):
         return "event without a type"
-    return _fields_problem(event, event["type"], "event ")
+    problem = _fields_problem(event, event["type"], "event ")
+    if problem or event["type"] not in ASSISTANT_EVENTS:
+        return problem
+    # Bolt's Assistant middleware replies in the thread it names
+    return _fields_problem(event["assistant_thread"], "assistant_thread", "event ")
 
 
 def request_kind(body: dict[str, Any]) -> Any:

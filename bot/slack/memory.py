@@ -77,7 +77,7 @@ class RedisThreadMemory:
         if not self.redis.exists(name):
             return None
         rows = self.redis.lrange(name, 0, -1)
-        return [Turn(**json.loads(r)) for r in rows if r != b"{}"]
+        return [_turn(json.loads(r)) for r in rows if r != b"{}"]
 
     def turns(self, key: ThreadKey) -> list[Turn]:
         return self.get(key) or []
@@ -93,3 +93,8 @@ class RedisThreadMemory:
         with self.redis.pipeline() as pipe:
             pipe.rpush(name, json.dumps(turn.__dict__)).ltrim(name, -self.max_turns, -1)
             pipe.expire(name, self.ttl).execute()
+
+
+def _turn(stored: dict[str, Any]) -> Turn:
+    """A turn as written by `asdict`: its tuple of article ids came back as a list."""
+    return Turn(stored["question"], stored["answer"], tuple(stored.get("doc_ids") or ()))

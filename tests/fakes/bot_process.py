@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -35,6 +36,11 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_lines(self, level: str) -> list[str]:
+        """The log lines of one level ("WARNING"), after their timestamp."""
+        pattern = re.compile(rf"^(?:\d{{4}}-\d\d-\d\d[ T][\d:.,]+ )?{level}\b")
+        return [line for line in self.log().splitlines() if pattern.match(line)]
 
     def wait_log(self, text: str, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
