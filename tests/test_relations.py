@@ -139,3 +139,14 @@ def test_vocabulary_helpers() -> None:
     assert not related("Iraq", "Iran") and not related("Iraqi", "Iranian")
     assert excluded_names("Besides ISNA, which Iranian outlet reported it?") == ["isna"]
     assert question_names("Besides ISNA, which Iranian outlet reported it?") == ["iranian"]
+
+
+def test_a_who_question_is_not_answered_by_a_place(similar) -> None:  # type: ignore[no-untyped-def]
+    from bot.engine.relations import who_answered_by_a_place
+
+    q = "Who proposed holding joint military exercises with Iraq?"
+    assert who_answered_by_a_place(q, "Iran proposed holding the exercises.", similar)
+    lead = "Iran wants to hold exercises with Iraq, an Iranian website reported on Monday."
+    assert who_answered_by_a_place(q, lead, similar)  # a demonym goes with its country
+    named = "Iran's land forces commander Koumars Heydari suggested joint exercises."
+    assert not who_answered_by_a_place(q, named, similar)

@@ -241,7 +241,7 @@ def missing_role(question: str, quote: str) -> str:
 
 _ASKING = frozenset(  # words that say what kind of answer is wanted, not what it is about
     "date day time year month place role name call happen kind type way reason thing "
-    "say tell".split()
+    "say tell many much long far often high big large old".split()
 )
 
 
@@ -378,6 +378,9 @@ def answer_kind_problem(question: str, claim: str, quote: str) -> str:
 
 PLACE, PERSON, GROUP = "a country, city or region", "a person's name", "an organisation"
 _WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.I)
+_TIME = re.compile(
+    rf"^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|{_MONTH})$", re.I
+)
 
 
 def who_answered_by_a_place(question: str, claim: str, similar: Similar) -> bool:
@@ -387,14 +390,16 @@ def who_answered_by_a_place(question: str, claim: str, similar: Similar) -> bool
         return False
     asked = {_base(w) for w in words(question)}
     new = [w for w in words(claim) if _is_name(w) and fold(w) not in STOPWORDS]
-    new = [w for w in new if not any(related(w, a) for a in asked)]
+    new = [w for w in new if not any(related(w, a) for a in asked) and not _TIME.match(w)]
     if not new:
         return False
-    for name in new:
-        place = similar(name, PLACE)
-        if place < 0.35 or place <= max(similar(name, PERSON), similar(name, GROUP)):
-            return False  # someone or something that is not a place
-    return True
+    places = [
+        w
+        for w in new
+        if (p := similar(w, PLACE)) >= 0.35 and p > max(similar(w, PERSON), similar(w, GROUP))
+    ]
+    # a demonym goes with its place (Iranian, Iran); anything else is someone or something
+    return all(any(related(w, p) for p in places) for w in new)
 
 
 def relation_problem(
