@@ -217,7 +217,7 @@ class Engine:
         ):
             # "Rudaw [1]", or two items of three: give the quoted sentence, which names its
             # subject and keeps every item, instead
-            text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
+            text = " ".join(_marked(c.quote, c.n) for c in citations)
         return text, citations, reason
 
     def _extract(self, question: str, evidence: list[Passage]) -> str:
@@ -315,3 +315,11 @@ class Engine:
 
 def _passage(n: int, hit: Hit) -> Passage:
     return Passage(n=n, chunk=hit.chunk, score=round(hit.relevance, 4))
+
+
+def _marked(quote: str, n: int) -> str:
+    """A quoted sentence as an answer, its marker before the full stop like the model's."""
+    body = " ".join(quote.split())
+    if body[-1:] in ".!?":
+        return f"{body[:-1]} [{n}]{body[-1]}"
+    return f"{body} [{n}]"
