@@ -8,7 +8,7 @@ import pytest
 from bot.engine.citations import MISBOUND, verify
 from bot.engine.relations import (
     excluded_names,
-    question_names,
+    name_groups,
     related,
     relation_problem,
 )
@@ -138,7 +138,7 @@ def test_vocabulary_helpers() -> None:
     assert related("Iraq", "Iraqi") and related("Turkey", "Turkish") and related("Iran", "Iranian")
     assert not related("Iraq", "Iran") and not related("Iraqi", "Iranian")
     assert excluded_names("Besides ISNA, which Iranian outlet reported it?") == ["isna"]
-    assert question_names("Besides ISNA, which Iranian outlet reported it?") == ["iranian"]
+    assert name_groups("Besides ISNA, which Iranian outlet reported it?") == [["iranian"]]
 
 
 def test_a_who_question_is_not_answered_by_a_place(similar) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ drop bad ones, and decide whether the answer is supported at all."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.engine.relations import Similar, relation_problem
 from bot.engine.types import Citation, Passage
@@ -127,7 +127,7 @@ def repeats_question(claim: str, question: str) -> bool:
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]{3,}")
 
 
-def missing_names(question: str, citations: list[Citation], passages: list[Passage]) -> set[str]:
+def uncited_names(question: str, citations: list[Citation], passages: list[Passage]) -> set[str]:
     """Names in the question that the retrieved passages mention but no cited passage does:
     a sign the answer is about someone or something else."""
     names = {t for n in _NAME.findall(question) for t in tokenize(n)}
@@ -146,6 +146,23 @@ def support(claim: str, question: str, sentence: str) -> float:
     have = set(tokenize(sentence))
     weights = _weights(terms, claim)
     return sum(w for t, w in weights.items() if _has(t, have)) / sum(weights.values())
+
+
+def sentence_problem(
+    question: str, claim: str, passage: Passage, start: int, end: int, similar: Similar | None
+) -> str:
+    """Why passage.text[start:end] does not state the claim as an answer (`relations`), or
+    "": what the passage shows before it is its lead, and with the text before the passage
+    (or that lead) and the article's title, the context the question's names may come from."""
+    lead = passage.text[:start].strip()
+    context = f"{lead or passage.context} {passage.title}"
+    return relation_problem(question, claim, passage.text[start:end], context, similar, lead)
+
+
+def marked(sentence: str, n: int) -> str:
+    """A sentence with its citation marker, before its full stop: "... al-Amiri [1]."."""
+    body, stop = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".!?" else (sentence, "")
+    return f"{body.rstrip()} [{n}]{stop}"
 
 
 @dataclass(frozen=True)
@@ -171,25 +188,22 @@ def best_quote(
     candidates = [((a.start, a.end), [a]) for a in spans]
     candidates += [((a.start, b.end), [a, b]) for a, b in zip(spans, spans[1:])]
     q_terms = set(tokenize(question))
+    problems: dict[tuple[int, int], str] = {}  # a sentence is the core of up to three quotes
     best: Quote | None = None
     for (lo, hi), parts in candidates:
         text = passage.text[lo:hi]
-        backed = support(claim, question, text)
+        backed = singles[(lo, hi)] if len(parts) == 1 else support(claim, question, text)
         if backed < SUPPORT_MIN:
             continue
         topic = len(q_terms & set(tokenize(text))) / len(q_terms) if q_terms else 0.0
         rank = backed + 0.1 * topic
-        # the relation is judged on the sentence that carries the claim, with the one before
+        # the relation is judged on the sentence that carries the claim, with the one before;
+        # only for the answer itself: a further sentence only adds detail
         core = max(parts, key=lambda sp: singles[(sp.start, sp.end)])
-        lead = passage.text[: core.start].strip()  # what the passage shows before it
-        context = f"{lead or passage.context} {passage.title}"
-        problem = (
-            relation_problem(
-                question, claim, passage.text[core.start : core.end], context, similar, lead
-            )
-            if main  # the answer itself; a further sentence only adds detail
-            else ""
-        )
+        key = (core.start, core.end)
+        if main and key not in problems:
+            problems[key] = sentence_problem(question, claim, passage, *key, similar)
+        problem = problems.get(key, "")
         quote = Quote(rank, backed, passage.start + lo, passage.start + hi, problem)
         if best is None or _better(quote, best):
             best = quote
@@ -227,7 +241,7 @@ def verify(
             if quote is None:
                 continue
             bonus = 0.05 if passage.n in claim.cited else 0.0  # the model's own pick wins ties
-            quote = Quote(quote.rank + bonus, quote.support, quote.start, quote.end, quote.problem)
+            quote = replace(quote, rank=quote.rank + bonus)
             if found is None or _better(quote, found[0]):
                 found = (quote, passage)
         if found is None or found[0].problem:
@@ -250,8 +264,5 @@ def verify(
                 passage=passage,
             )
             citations.append(same)
-        body, stop = (
-            (claim.text[:-1], claim.text[-1]) if claim.text[-1] in ".!?" else (claim.text, "")
-        )
-        kept.append(f"{body.rstrip()} [{same.n}]{stop}")
+        kept.append(marked(claim.text, same.n))
     return " ".join(kept), citations, ""

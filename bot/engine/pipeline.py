@@ -21,7 +21,9 @@ from bot.engine.citations import (
     drops_list_items,
     is_fragment,
     is_refusal,
-    missing_names,
+    marked,
+    sentence_problem,
+    uncited_names,
     verify,
 )
 from bot.engine.evidence import (
@@ -33,7 +35,6 @@ from bot.engine.evidence import (
 )
 from bot.engine.extractive import extract
 from bot.engine.llm import ChatFactory, Messages, stream_reply
-from bot.engine.relations import relation_problem
 from bot.engine.types import Answer, Citation, Passage, Searcher, Turn
 from bot.errors import InputError
 from retrieval.search import Hit
@@ -198,7 +199,7 @@ class Engine:
             and (
                 reason == VACUOUS
                 or reason.startswith((MISBOUND, UNSUPPORTED))
-                or (not reason and missing_names(question, citations, evidence))
+                or (not reason and uncited_names(question, citations, evidence))
             )
         ):
             # The model echoed the question ("Besides X, who...?" -> "X") or answered about
@@ -217,17 +218,16 @@ class Engine:
         ):
             # "Rudaw [1]", or two items of three: give the quoted sentence, which names its
             # subject and keeps every item, instead
-            text = " ".join(_marked(c.quote, c.n) for c in citations)
+            text = " ".join(marked(" ".join(c.quote.split()), c.n) for c in citations)
         return text, citations, reason
 
     def _extract(self, question: str, evidence: list[Passage]) -> str:
         """The best evidence sentence that states an answer to the question."""
 
         def states(p: Passage, sentence: str) -> bool:
-            lead = p.text[: p.text.find(sentence)].strip()
-            context = f"{lead or p.context} {p.title}"
-            problem = relation_problem(question, sentence, sentence, context, self.similar, lead)
-            return not problem
+            start = p.text.find(sentence)
+            end = start + len(sentence)
+            return not sentence_problem(question, sentence, p, start, end, self.similar)
 
         return extract(question, evidence, states)
 
@@ -315,11 +315,3 @@ class Engine:
 
 def _passage(n: int, hit: Hit) -> Passage:
     return Passage(n=n, chunk=hit.chunk, score=round(hit.relevance, 4))
-
-
-def _marked(quote: str, n: int) -> str:
-    """A quoted sentence as an answer, its marker before the full stop like the model's."""
-    body = " ".join(quote.split())
-    if body[-1:] in ".!?":
-        return f"{body[:-1]} [{n}]{body[-1]}"
-    return f"{body} [{n}]"

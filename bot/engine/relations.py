@@ -145,18 +145,6 @@ def excluded_names(question: str) -> list[str]:
     return [_base(w) for m in _EXCLUDED.finditer(question) for w in words(m.group(1))]
 
 
-def question_names(question: str) -> list[str]:
-    """The names the question asks about: capitalised words except its first word and the
-    names it sets aside."""
-    excluded = set(excluded_names(question))
-    ws = words(question)
-    return [
-        _base(w)
-        for i, w in enumerate(ws)
-        if i > 0 and _is_name(w) and len(_base(w)) > 1 and _base(w) not in excluded
-    ]
-
-
 _ADDRESSING = re.compile(r"[@#]\S+|\b\w+://\S+")  # mentions, channels, links: not asked about
 
 
