@@ -87,6 +87,17 @@ def burst(stack: SlackStack, n: int, tag: str) -> dict[str, Any]:
     }
 
 
+def settled_health(stack: SlackStack, timeout: float = 10.0) -> dict[str, Any]:
+    """/health once the pool is idle: a job posts its answer a moment before it counts itself
+    done, so the last reply can be seen while `answering` still reads 1."""
+    deadline = time.monotonic() + timeout
+    while True:
+        health: dict[str, Any] = json.loads(stack.get("/health")[1])
+        if health.get("answering") == 0 or time.monotonic() > deadline:
+            return health
+        time.sleep(0.05)
+
+
 def run(stack: SlackStack, n: int, bursts: int) -> dict[str, Any]:
     pid = stack.bot.proc.pid
     before = rss_kib(pid)
@@ -94,7 +105,7 @@ def run(stack: SlackStack, n: int, bursts: int) -> dict[str, Any]:
     for b in range(bursts):
         results.append(burst(stack, n, f"L{b}x"))
         after.append(rss_kib(pid)["VmRSS"])
-    health = json.loads(stack.get("/health")[1])
+    health = settled_health(stack)
     acks = [a for r in results for a in r["acks"]]
     return {
         "mentions": n * bursts,
