@@ -61,6 +61,22 @@ def test_a_role_the_quote_does_not_give_is_not_the_answer() -> None:
     )
 
 
+def test_a_role_of_another_place_is_not_the_answer() -> None:
+    # "the governor of X" asks about X; the quote's role belongs to the name after "of", or,
+    # through "Its", to the sentence before it
+    before = "Erbil has about 1.5 million residents and has been one of the safest cities in Iraq."
+    quote = "Its governor, Dilshad Rasul, said checkpoints would go up between Erbil and Kirkuk."
+    q = "Who is the governor of Kirkuk?"
+    claim = "The governor of Kirkuk is Dilshad Rasul."
+    assert "erbil" in relation_problem(q, claim, quote, before, None, "", before)
+    q = "Who is the governor of Erbil?"
+    claim = "The governor of Erbil is Dilshad Rasul."
+    assert relation_problem(q, claim, quote, before, None, "", before) == ""
+    quote = "The governor of Nineveh, Najm al-Jubouri, visited Kirkuk on Monday."
+    assert "nineveh" in problem("Who is the governor of Kirkuk?", "Najm al-Jubouri.", quote)
+    assert problem("Who is the governor of Nineveh?", "Najm al-Jubouri.", quote) == ""
+
+
 # -- country / place ------------------------------------------------------------------------
 def test_a_number_the_quote_gives_for_another_place_is_not_the_answer(similar) -> None:  # type: ignore[no-untyped-def]
     q = "What is the population of Kirkuk?"
@@ -150,3 +166,20 @@ def test_a_who_question_is_not_answered_by_a_place(similar) -> None:  # type: ig
     assert who_answered_by_a_place(q, lead, similar)  # a demonym goes with its country
     named = "Iran's land forces commander Koumars Heydari suggested joint exercises."
     assert not who_answered_by_a_place(q, named, similar)
+
+
+def test_who_is_the_role_of_a_place_needs_the_role() -> None:
+    contract = "The ministry signed a $620 million contract with Rhein Energie Systems near Kirkuk."
+    assert "governor" in problem("Who is the governor of Kirkuk?", "Rhein Energie.", contract)
+    led = "The Fatah Alliance, led by Hadi al-Amiri, won 48 seats."
+    assert problem("Who is the head of the Fatah Alliance?", "Hadi al-Amiri.", led) == ""
+
+
+def test_a_time_of_day_and_a_span_are_asked_for() -> None:
+    q = "At what time did flights at Erbil resume after the drone strike?"
+    assert "time of day" in problem(q, "They resumed on Wednesday.", FLIGHTS, context="Erbil")
+    assert problem(q, "They resumed at 1 a.m. on Wednesday.", FLIGHTS, context="Erbil") == ""
+    q = "How soon should the station begin producing power?"
+    station = "The station should begin producing power within 30 months, the ministry said."
+    assert "how long" in problem(q, "Rhein Energie Systems will build it.", station)
+    assert problem(q, "It should begin within 30 months.", station) == ""

@@ -155,8 +155,11 @@ def sentence_problem(
     "": what the passage shows before it is its lead, and with the text before the passage
     (or that lead) and the article's title, the context the question's names may come from."""
     lead = passage.text[:start].strip()
-    context = f"{lead or passage.context} {passage.title}"
-    return relation_problem(question, claim, passage.text[start:end], context, similar, lead)
+    spans = sentences(lead)
+    before = lead[spans[-1].start : spans[-1].end] if spans else passage.context
+    context = f"{before} {passage.title}"
+    quote = passage.text[start:end]
+    return relation_problem(question, claim, quote, context, similar, lead, before)
 
 
 def marked(sentence: str, n: int) -> str:

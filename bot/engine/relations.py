@@ -191,10 +191,16 @@ def _acronyms(ws: list[str]) -> list[str]:
     return out
 
 
+def _role_word(w: str) -> bool:
+    return not w[:1].isupper() and fold(w) not in STOPWORDS and not _NUMBER.match(fold(w))
+
+
 def _qualified_roles(question: str, possessive_only: bool = False) -> list[tuple[str, list[str]]]:
     """(name, role words) for each name that qualifies the lower-case words after it, as a
     possessive or after an article: "Iraq's defence minister" -> ("iraq", ["defence",
-    "minister"]), "the Iranian consul-general" -> ("iranian", ["consul-general"])."""
+    "minister"]), "the Iranian consul-general" -> ("iranian", ["consul-general"]); and, unless
+    `possessive_only`, the words before "of" it: "the governor of Kirkuk" -> ("kirkuk",
+    ["governor"])."""
     ws = words(question)
     out = []
     for i, w in enumerate(ws):
@@ -202,26 +208,49 @@ def _qualified_roles(question: str, possessive_only: bool = False) -> list[tuple
             continue
         possessive = fold(w).endswith(("'s", "’s"))
         after_article = fold(ws[i - 1]) in {"the", "a", "an"} and not possessive_only
-        if not (possessive or after_article):
-            continue
         role: list[str] = []
-        for nxt in ws[i + 1 : i + 4]:
-            if nxt[:1].isupper() or fold(nxt) in STOPWORDS or _NUMBER.match(fold(nxt)):
-                break
-            role.append(_base(nxt))
+        if possessive or after_article:
+            for nxt in ws[i + 1 : i + 4]:
+                if not _role_word(nxt):
+                    break
+                role.append(_base(nxt))
+        if not role and not possessive_only:
+            of = i - 2 if fold(ws[i - 1]) == "the" else i - 1
+            if of > 0 and fold(ws[of]) == "of":
+                for prev in reversed(ws[max(0, of - 3) : of]):
+                    if not _role_word(prev):
+                        break
+                    role.insert(0, _base(prev))
         if role:
             out.append((_base(w), role))
     return out
 
 
+_LEADS = frozenset(
+    "head heads headed leader leaders lead leads led leading chief chairman chair "
+    "chairs run runs ran running commander commands commanded".split()
+)
+_ROLE_OF_Q = re.compile(
+    r"^\s*who\s+(?:is|was|are|were|will be)\s+(?:the\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}\s+of\b",
+    re.I,
+)
+
+
 def missing_role(question: str, quote: str) -> str:
     """A word of a role a "who" question qualifies that the quote lacks ("oil" of "Who is
-    Iraq's oil minister?" against "Electricity minister Faris Hamdan")."""
+    Iraq's oil minister?" against "Electricity minister Faris Hamdan"; "governor" of "Who is
+    the governor of Kirkuk?" against a sentence naming no governor). Words for leading stand
+    for each other ("the head of" is stated by "led by")."""
     if not re.match(r"\s*(?:who|whom|whose)\b", question, re.I):
         return ""
     have = words(quote)
-    for _, role in _qualified_roles(question, possessive_only=True):
+    roles = _qualified_roles(question, possessive_only=True)
+    if _ROLE_OF_Q.match(question):  # "Who is the governor of X?": the role is the question
+        roles += [r for r in _qualified_roles(question) if r not in roles]
+    for _, role in roles:
         for r in role:
+            if fold(r) in _LEADS and any(fold(h) in _LEADS for h in have):
+                continue
             if not any(related(r, h, strict=True) for h in have):
                 return r
     return ""
@@ -247,10 +276,17 @@ def off_topic(question: str, quote: str) -> bool:
     return not any(related(t, h) for t in terms for h in have)
 
 
-def role_conflict(question: str, quote: str) -> str:
+_REFERRING = {"its", "his", "her", "their"}
+
+
+def role_conflict(question: str, quote: str, antecedent: str = "") -> str:
     """The name that the quote qualifies the question's role with instead of the question's
-    own, or "" when the quote binds the role to the same name (or to none)."""
+    own, or "" when the quote binds the role to the same name (or to none). The quote binds
+    a role to the name before it ("Turkey's defence minister", "the Erbil governor"), after
+    it ("the governor of Erbil"), or, through "its"/"his"/"their", to the names of the
+    `antecedent` sentence ("Its governor" after a sentence about Erbil)."""
     ws = words(quote)
+    referred = [_base(w) for w in words(antecedent) if _is_name(w) and fold(w) not in STOPWORDS]
     for name, role in _qualified_roles(question):
         head = role[-1]
         bound: list[str] = []
@@ -263,8 +299,18 @@ def role_conflict(question: str, quote: str) -> str:
             j = start - 1
             while j >= 0 and fold(ws[j]) in {"the", "of", "a", "an"}:
                 j -= 1
-            if j >= 0 and _is_name(ws[j]):
+            if j >= 0 and fold(ws[j]) in _REFERRING:
+                if referred:
+                    bound.extend(
+                        referred if any(related(r, name) for r in referred) else referred[:1]
+                    )
+            elif j >= 0 and _is_name(ws[j]):
                 bound.append(_base(ws[j]))
+            k = i + 1
+            if k < len(ws) and fold(ws[k]) == "of":
+                k += 2 if k + 1 < len(ws) and fold(ws[k + 1]) == "the" else 1
+                if k < len(ws) and _is_name(ws[k]):
+                    bound.append(_base(ws[k]))
         if bound and not any(related(b, name) for b in bound):
             return bound[0]
     return ""
@@ -332,6 +378,21 @@ _DATE = re.compile(
     r"\b\d{1,2}/\d{1,2}\b",
     re.I,
 )
+_CLOCK_Q = re.compile(r"\b(?:what|which) (?:time|hour)\b|\bat what point of the day\b", re.I)
+_CLOCK = re.compile(
+    r"\b\d{1,2}(?::\d\d)?\s*(?:a\.?m\b\.?|p\.?m\b\.?|o'clock\b|hours?\s+(?:gmt|utc|local))|"
+    r"\b\d{1,2}:\d\d\b|\b(?:midnight|noon|midday|dawn|dusk|morning|afternoon|evening|night)\b",
+    re.I,
+)
+_SPAN_Q = re.compile(r"\bhow (?:soon|long)\b|\bfor how long\b", re.I)
+_SPAN = re.compile(
+    rf"\b(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    rf"twenty|thirty|forty|fifty|several|few|many)[\s-]+(?:\w+[\s-]+)?"
+    rf"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b|"
+    rf"\b(?:{_MONTH})\b|\b(?:19|20)\d\d\b|\b(?:today|tomorrow|tonight|yesterday|soon|"
+    rf"immediately|shortly|until|by the end)\b",
+    re.I,
+)
 _MONEY_Q = re.compile(
     r"\bhow much (?:money\b|.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|charge)\b)|"
     r"\bwhat (?:is|was|were|are|will be) the (?:cost|price|value)\b",
@@ -350,6 +411,10 @@ def answer_kind_problem(question: str, claim: str, quote: str) -> str:
     amount of money for "how much did it cost", a named type for "what type of X"."""
     if _DATE_Q.search(question) and not _DATE.search(claim):
         return "the question asks for a date"
+    if _CLOCK_Q.search(question) and not _CLOCK.search(claim):
+        return "the question asks for a time of day"
+    if _SPAN_Q.search(question) and not _SPAN.search(claim):
+        return "the question asks how long"
     if _MONEY_Q.search(question) and not _MONEY.search(claim):
         return "the question asks for an amount of money"
     m = _TYPE_Q.search(question)
@@ -397,14 +462,16 @@ def relation_problem(
     context: str,
     similar: Similar | None = None,
     lead: str = "",
+    before: str = "",
 ) -> str:
     """Why the quote does not state the claim as an answer to the question, or "".
     `context` (the text before the quote, the article's title) may supply the names the
-    question asks about; `lead` is a sentence the quote refers back to ("He said ...")."""
+    question asks about; `lead` is a sentence the quote refers back to ("He said ...");
+    `before` is the sentence before the quote, which "its"/"his" in it refer to."""
     missing = missing_names(question, f"{quote} {context}")
     if missing:
         return f"the quote does not mention {', '.join(missing)}"
-    other = role_conflict(question, quote)
+    other = role_conflict(question, quote, before)
     if other:
         return f"the quote gives that role for {other}"
     absent = missing_role(question, quote)
