@@ -183,3 +183,23 @@ def test_a_time_of_day_and_a_span_are_asked_for() -> None:
     station = "The station should begin producing power within 30 months, the ministry said."
     assert "how long" in problem(q, "Rhein Energie Systems will build it.", station)
     assert problem(q, "It should begin within 30 months.", station) == ""
+
+
+def test_a_price_per_unit_is_not_what_something_cost(similar) -> None:  # type: ignore[no-untyped-def]
+    crude = "Basra Medium crude sold for an average of $62 a barrel in July."
+    q = "How much did the new mooring at the Basra Oil Terminal cost?"
+    assert "per unit" in problem(q, "It sold for $62 a barrel.", crude, similar, "Basra")
+    q = "What was the price of Basra Medium crude in July?"
+    assert problem(q, "It sold for $62 a barrel.", crude, context="Basra") == ""
+
+
+def test_a_paraphrase_of_the_question_is_on_its_topic(similar) -> None:  # type: ignore[no-untyped-def]
+    q = "Which Iraqi officer is co-leading the border drills with Turkey?"
+    quote = (
+        "The exercises are led by Turkey's land forces commander, General Selim Aksoy, and by"
+        " the Iraqi army's deputy chief of staff for operations, Lieutenant General Qasim Nouri."
+    )
+    assert problem(q, "Lieutenant General Qasim Nouri.", quote, similar) == ""
+    q = "When did the drone strike the airport?"
+    claim = "The drone struck on Wednesday."
+    assert problem(q, claim, FLIGHTS, similar) == "the quote is about something else"

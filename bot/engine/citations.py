@@ -124,18 +124,6 @@ def repeats_question(claim: str, question: str) -> bool:
     return all(_has(t, q) for t in tokenize(claim))
 
 
-_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]{3,}")
-
-
-def uncited_names(question: str, citations: list[Citation], passages: list[Passage]) -> set[str]:
-    """Names in the question that the retrieved passages mention but no cited passage does:
-    a sign the answer is about someone or something else."""
-    names = {t for n in _NAME.findall(question) for t in tokenize(n)}
-    known = {t for t in names if any(_has(t, set(tokenize(p.text))) for p in passages)}
-    cited = set().union(*(set(tokenize(c.passage.text)) for c in citations)) if citations else set()
-    return {t for t in known if not _has(t, cited)}
-
-
 def support(claim: str, question: str, sentence: str) -> float:
     """Weighted share of the claim's new terms (not already in the question) in the sentence."""
     q = set(tokenize(question))

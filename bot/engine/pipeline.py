@@ -23,7 +23,6 @@ from bot.engine.citations import (
     is_refusal,
     marked,
     sentence_problem,
-    uncited_names,
     verify,
 )
 from bot.engine.evidence import (
@@ -196,16 +195,12 @@ class Engine:
         if (
             pool is not None
             and self.chat is not None
-            and (
-                reason == VACUOUS
-                or reason.startswith((MISBOUND, UNSUPPORTED))
-                or (not reason and uncited_names(question, citations, evidence))
-            )
+            and (reason == VACUOUS or reason.startswith((MISBOUND, UNSUPPORTED)))
         ):
             # The model echoed the question ("Besides X, who...?" -> "X") or answered about
             # someone or something else: quote the sentence that best answers instead, held
             # to the same checks.
-            log.info("falling back to a quote: %s", reason or "answer about other names")
+            log.info("falling back to a quote: %s", reason)
             draft = self._extract(question, pool)
             text, citations, reason = verify(draft, question, pool, self.similar)
         if (

@@ -262,10 +262,15 @@ _ASKING = frozenset(  # words that say what kind of answer is wanted, not what i
 )
 
 
-def off_topic(question: str, quote: str) -> bool:
+TOPIC_SIMILARITY = 0.5  # MiniLM cosine of question and sentence above which they share a topic
+
+
+def off_topic(question: str, quote: str, similar: Similar | None = None) -> bool:
     """Whether the quote holds none of the question's words besides its names, when it has
     three or more ("resumed at 1 a.m. on Wednesday" for "When did the drone strike the
-    airport?"); fewer say too little to judge, as paraphrase is common."""
+    airport?"); fewer say too little to judge, as paraphrase is common. With `similar`, a
+    quote that says the same in other words ("The exercises are led by" for "co-leading the
+    drills") is on the topic when its meaning is close to the question's."""
     # names are held to the quote's context by `missing_names`; here only the other words
     names = {n for g in name_groups(question) for n in g} | set(excluded_names(question))
     excluded = set(tokenize(" ".join(names))) | _ASKING
@@ -273,7 +278,9 @@ def off_topic(question: str, quote: str) -> bool:
     if len(terms) < 3:
         return False
     have = tokenize(quote)
-    return not any(related(t, h) for t in terms for h in have)
+    if any(related(t, h) for t in terms for h in have):
+        return False
+    return similar is None or similar(question, quote) < TOPIC_SIMILARITY
 
 
 _REFERRING = {"its", "his", "her", "their"}
@@ -403,6 +410,16 @@ _MONEY = re.compile(
     r"usd|eur|iqd)\b",
     re.I,
 )
+# an amount of money, and whether it is a rate: "$62 a barrel", "$5 per day"
+_AMOUNT = re.compile(
+    r"[$€£¥₹]\s?\d[\d,.]*(?:\s*(?:million|billion|bn|m|k)\b)?(?P<rate>\s+(?:a|an|per|each)\s+\w+)?",
+    re.I,
+)
+_RATE_Q = re.compile(
+    r"\b(?:per|each|a|an) (?:barrel|ton|tonne|day|month|year|unit|litre|liter)\b|"
+    r"\bprice\b|\brate\b",
+    re.I,
+)
 _TYPE_Q = re.compile(r"\bwhat (?:type|kind|model|make|brand|sort|class) of (\w[\w-]*)", re.I)
 
 
@@ -415,8 +432,12 @@ def answer_kind_problem(question: str, claim: str, quote: str) -> str:
         return "the question asks for a time of day"
     if _SPAN_Q.search(question) and not _SPAN.search(claim):
         return "the question asks how long"
-    if _MONEY_Q.search(question) and not _MONEY.search(claim):
-        return "the question asks for an amount of money"
+    if _MONEY_Q.search(question):
+        if not _MONEY.search(claim):
+            return "the question asks for an amount of money"
+        amounts = list(_AMOUNT.finditer(claim))
+        if amounts and all(m.group("rate") for m in amounts) and not _RATE_Q.search(question):
+            return "the quote gives a price per unit, and the question asks what something cost"
     m = _TYPE_Q.search(question)
     if m:
         ws = words(quote)
@@ -477,7 +498,7 @@ def relation_problem(
     absent = missing_role(question, quote)
     if absent:
         return f"the quote does not say {absent}"
-    if off_topic(question, f"{lead} {quote}"):
+    if off_topic(question, f"{lead} {quote}", similar):
         return "the quote is about something else"
     kind = answer_kind_problem(question, claim, quote)
     if kind:
