@@ -64,6 +64,7 @@ class HybridSearcher:
         self._bm25: BM25 | None = None
         self._chunks: list[StoredChunk] = []
         self._index: dict[str, int] = {}  # chunk id -> its position in the BM25 index
+        self._in_order: dict[tuple[str, str], list[StoredChunk]] = {}  # (doc, version) -> chunks
         self._generation = ""
 
     def _lexical_index(self) -> tuple[BM25, list[StoredChunk], dict[str, int]]:
@@ -73,6 +74,9 @@ class HybridSearcher:
                 self._chunks = self.store.all_chunks()
                 self._bm25 = BM25([c.text for c in self._chunks])
                 self._index = {c.id: i for i, c in enumerate(self._chunks)}
+                self._in_order = {}
+                for c in sorted(self._chunks, key=lambda c: c.start):
+                    self._in_order.setdefault((c.doc_id, c.version), []).append(c)
                 self._generation = generation
             return self._bm25, self._chunks, self._index
 
@@ -100,6 +104,17 @@ class HybridSearcher:
                 have += bm25.idf(term) * bm25.contains(term, positions)
         out.update({c.id: float(h) / total if total else 0.0 for c, h in zip(indexed, have)})
         return out
+
+    def preceding(self, chunk: StoredChunk) -> StoredChunk | None:
+        """The chunk of the same document version that starts last before this one (the
+        paragraph before it), if the index holds one."""
+        with self._lock:
+            earlier = [
+                c
+                for c in self._in_order.get((chunk.doc_id, chunk.version), [])
+                if c.start < chunk.start
+            ]
+        return earlier[-1] if earlier else None
 
     def current(self, hits: list[Hit]) -> list[Hit]:
         """The hits whose chunks belong to their document's current version."""

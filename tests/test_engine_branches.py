@@ -35,6 +35,9 @@ class FakeSearcher:
     def current(self, hits: list[Hit]) -> list[Hit]:
         return hits
 
+    def preceding(self, chunk: StoredChunk) -> StoredChunk | None:
+        return None
+
 
 def engine(embeddings: MiniLMEmbeddings, model: Any, relevance: float = 0.8) -> Engine:
     return Engine(FakeSearcher(embeddings, relevance), lambda: model, engine_options())

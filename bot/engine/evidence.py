@@ -8,7 +8,7 @@ with a pronoun brings the sentence before it, so "He said ..." keeps its subject
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 from langchain_core.embeddings import Embeddings
@@ -87,15 +87,21 @@ def score_sentences(
     return scored
 
 
-def _previous(s: Sentence) -> Sentence | None:
-    """The sentence just before s in the same chunk, if the chunk holds one."""
-    spans = sentences(s.chunk.text)
-    lo = s.start - s.chunk.start
-    before = [sp for sp in spans if sp.end <= lo]
+Preceding = Callable[[StoredChunk], StoredChunk | None]  # the chunk before (the searcher's)
+
+
+def _previous(s: Sentence, preceding: Preceding | None = None) -> Sentence | None:
+    """The sentence just before s in the same chunk, or, given `preceding`, the last sentence
+    of the chunk before it (news paragraphs are often one sentence long)."""
+    chunk, lo = s.chunk, s.start - s.chunk.start
+    before = [sp for sp in sentences(chunk.text) if sp.end <= lo]
+    if not before and preceding is not None and (earlier := preceding(chunk)) is not None:
+        chunk, lo = earlier, s.start - earlier.start
+        before = [sp for sp in sentences(chunk.text) if sp.end <= lo]
     if not before:
         return None
     sp = before[-1]
-    return Sentence(s.chunk, s.chunk.start + sp.start, s.chunk.start + sp.end, s.rank)
+    return Sentence(chunk, chunk.start + sp.start, chunk.start + sp.end, s.rank)
 
 
 def select(
@@ -124,10 +130,12 @@ def select(
 
 def evidence_passages(
     chosen: Sequence[tuple[float, Sentence, Sentence | None]],
+    preceding: Preceding | None = None,
 ) -> list[Passage]:
     """Numbered passages, grouped by article, the best article last and the best sentence
     last within each (a small model reads what is nearest the question best); numbers follow
-    the order shown."""
+    the order shown. Each carries the sentence before it as its context (from the paragraph
+    before, given `preceding`)."""
     by_doc: dict[str, list[tuple[float, Sentence, Sentence | None]]] = {}
     for item in chosen:
         by_doc.setdefault(item[1].chunk.doc_id, []).append(item)
@@ -141,7 +149,7 @@ def evidence_passages(
             piece = replace(
                 s.chunk, id=f"{s.chunk.id}@{first.start}", text=text, start=first.start, end=s.end
             )
-            before = _previous(first)
+            before = _previous(first, preceding)
             context = before.text if before else ""
             out.append(Passage(len(out) + 1, piece, round(score, 4), context))
     return out

@@ -146,9 +146,10 @@ class Engine:
             standalone, candidate_sentences([h.chunk for h in hits]), self.embeddings, thread_docs
         )
         chosen = select(scored, self.options.evidence_sentences, self.options.evidence_chars)
-        result.evidence = evidence = evidence_passages(chosen)
+        preceding = self.searcher.preceding
+        result.evidence = evidence = evidence_passages(chosen, preceding)
         # every candidate sentence, for quoting one when the model's answer fails
-        pool = evidence_passages(select(scored, len(scored), 1 << 30))
+        pool = evidence_passages(select(scored, len(scored), 1 << 30), preceding)
         timings["retrieve"] = time.perf_counter() - t
 
         t = time.perf_counter()

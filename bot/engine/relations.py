@@ -307,7 +307,8 @@ def role_conflict(question: str, quote: str, antecedent: str = "") -> str:
             while j >= 0 and fold(ws[j]) in {"the", "of", "a", "an"}:
                 j -= 1
             if j >= 0 and fold(ws[j]) in _REFERRING:
-                if referred:
+                if j == 0 and referred:  # "Its governor, ..." opening the sentence; within a
+                    # sentence "its" is its own subject's
                     bound.extend(
                         referred if any(related(r, name) for r in referred) else referred[:1]
                     )

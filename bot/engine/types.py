@@ -165,6 +165,8 @@ class Searcher(Protocol):
 
     def current(self, hits: list[Hit]) -> list[Hit]: ...
 
+    def preceding(self, chunk: StoredChunk) -> StoredChunk | None: ...
+
 
 class AnswerEngine(Protocol):
     """What the front-ends (terminal, Slack) need of an engine."""
