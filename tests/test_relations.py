@@ -203,3 +203,33 @@ def test_a_paraphrase_of_the_question_is_on_its_topic(similar) -> None:  # type:
     q = "When did the drone strike the airport?"
     claim = "The drone struck on Wednesday."
     assert problem(q, claim, FLIGHTS, similar) == "the quote is about something else"
+
+
+def test_a_role_placed_in_another_city_is_not_the_answer() -> None:
+    quote = "Morteza Ebadi, the Iranian consul-general in Erbil, has sought closer ties."
+    q = "Who is the Iranian consul-general in Mosul?"
+    assert "erbil" in problem(q, "Morteza Ebadi.", quote, context="Mosul")
+    assert problem("Who is the Iranian consul-general in Erbil?", "Morteza Ebadi.", quote) == ""
+    # "in X" places a meeting; it does not own the committee
+    meeting = "The drills will be followed by a meeting of a joint security committee in Ankara."
+    q = "Where will the joint security committee of Turkey and Iraq meet?"
+    assert problem(q, "In Ankara.", meeting, context="Turkey and Iraq") == ""
+
+
+def test_who_leads_needs_a_word_for_leading() -> None:
+    quote = (
+        "A drone struck a field near Erbil airport, the Kurdistan Region's interior ministry said."
+    )
+    q = "Who heads the Kurdistan Region's interior ministry?"
+    assert "leads" in problem(q, "The ministry said a drone struck.", quote)
+    led = "The Fatah Alliance, led by Hadi al-Amiri, won 48 seats."
+    assert problem("Who leads the Fatah Alliance?", "Hadi al-Amiri.", led) == ""
+
+
+def test_which_company_needs_a_name() -> None:
+    quote = "A foreign oil company moved some of its staff out of Basra for several days."
+    q = "Which foreign oil company pulled staff out of Basra?"
+    assert "company" in problem(q, quote, quote)
+    rhein = "The contract went to a consortium led by Rhein Energie Systems."
+    q = "Which company leads the consortium?"
+    assert problem(q, "Rhein Energie Systems leads it.", rhein) == ""

@@ -23,6 +23,7 @@ _NUMBER = re.compile(
 _WHO_Q = re.compile(
     r"^\s*(who|whom|whose)\b|\bwhich (officer|official|person|man|woman|leader)", re.IGNORECASE
 )
+_PRONOUN_SUBJECT = re.compile(r"[\"'“‘(]*(?:he|she|they|it|we)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
 
 
@@ -52,7 +53,9 @@ def extract(
             continue
         score = p.score
         names = [set(tokenize(n)) for n in _NAME.findall(text)]
-        if who and any(not n <= q_terms | excluded for n in names):
+        if who and len(spans) == 1 and _PRONOUN_SUBJECT.match(text):
+            score -= 0.1  # "He said ..." without the sentence saying who he is tells no one
+        elif who and any(not n <= q_terms | excluded for n in names):
             score += 0.1  # it names someone (something) the question does not
         ranked.append((score, p, text))
     ranked.sort(key=lambda item: -item[0])

@@ -191,21 +191,28 @@ def _acronyms(ws: list[str]) -> list[str]:
     return out
 
 
+_ROLE_PREPOSITIONS = {"of", "in", "at"}  # "the governor of X", "the consul-general in X"
+
+
 def _role_word(w: str) -> bool:
     return not w[:1].isupper() and fold(w) not in STOPWORDS and not _NUMBER.match(fold(w))
 
 
-def _qualified_roles(question: str, possessive_only: bool = False) -> list[tuple[str, list[str]]]:
+def _qualified_roles(
+    question: str, possessive_only: bool = False
+) -> list[tuple[str, list[str], str]]:
     """(name, role words) for each name that qualifies the lower-case words after it, as a
     possessive or after an article: "Iraq's defence minister" -> ("iraq", ["defence",
     "minister"]), "the Iranian consul-general" -> ("iranian", ["consul-general"]); and, unless
     `possessive_only`, the words before "of" it: "the governor of Kirkuk" -> ("kirkuk",
-    ["governor"])."""
+    ["governor"]); "the consul-general in Mosul" -> ("mosul", ["consul-general"], "in"). The
+    third item is the preposition that binds the name ("" for a possessive or an adjective)."""
     ws = words(question)
     out = []
     for i, w in enumerate(ws):
-        if i == 0 or not _is_name(w):
+        if i == 0 or not _is_name(w) or _TIME.match(w):
             continue
+        prep = ""
         possessive = fold(w).endswith(("'s", "’s"))
         after_article = fold(ws[i - 1]) in {"the", "a", "an"} and not possessive_only
         role: list[str] = []
@@ -216,19 +223,23 @@ def _qualified_roles(question: str, possessive_only: bool = False) -> list[tuple
                 role.append(_base(nxt))
         if not role and not possessive_only:
             of = i - 2 if fold(ws[i - 1]) == "the" else i - 1
-            if of > 0 and fold(ws[of]) == "of":
+            if of > 0 and fold(ws[of]) in _ROLE_PREPOSITIONS:
+                prep = "of" if fold(ws[of]) == "of" else "in"
                 for prev in reversed(ws[max(0, of - 3) : of]):
                     if not _role_word(prev):
                         break
                     role.insert(0, _base(prev))
         if role:
-            out.append((_base(w), role))
+            out.append((_base(w), role, prep))
     return out
 
 
 _LEADS = frozenset(
     "head heads headed leader leaders lead leads led leading chief chairman chair "
     "chairs run runs ran running commander commands commanded".split()
+)
+_LEADS_Q = re.compile(
+    r"^\s*who\s+(?:heads|headed|leads|led|runs|ran|chairs|chaired|commands|commanded)\b", re.I
 )
 _ROLE_OF_Q = re.compile(
     r"^\s*who\s+(?:is|was|are|were|will be)\s+(?:the\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}\s+of\b",
@@ -244,10 +255,12 @@ def missing_role(question: str, quote: str) -> str:
     if not re.match(r"\s*(?:who|whom|whose)\b", question, re.I):
         return ""
     have = words(quote)
+    if _LEADS_Q.match(question) and not any(fold(h) in _LEADS for h in have):
+        return "who leads it"
     roles = _qualified_roles(question, possessive_only=True)
     if _ROLE_OF_Q.match(question):  # "Who is the governor of X?": the role is the question
         roles += [r for r in _qualified_roles(question) if r not in roles]
-    for _, role in roles:
+    for _, role, _ in roles:
         for r in role:
             if fold(r) in _LEADS and any(fold(h) in _LEADS for h in have):
                 continue
@@ -294,8 +307,9 @@ def role_conflict(question: str, quote: str, antecedent: str = "") -> str:
     `antecedent` sentence ("Its governor" after a sentence about Erbil)."""
     ws = words(quote)
     referred = [_base(w) for w in words(antecedent) if _is_name(w) and fold(w) not in STOPWORDS]
-    for name, role in _qualified_roles(question):
+    for name, role, prep in _qualified_roles(question):
         head = role[-1]
+        located = prep == "in"  # "the consul-general in Mosul" is held to the quote's "in X"
         bound: list[str] = []
         for i, w in enumerate(ws):
             if not related(w, head, strict=True):
@@ -312,12 +326,14 @@ def role_conflict(question: str, quote: str, antecedent: str = "") -> str:
                     bound.extend(
                         referred if any(related(r, name) for r in referred) else referred[:1]
                     )
-            elif j >= 0 and _is_name(ws[j]):
+            elif j >= 0 and _is_name(ws[j]) and not located:
                 bound.append(_base(ws[j]))
             k = i + 1
-            if k < len(ws) and fold(ws[k]) == "of":
+            if k < len(ws) and fold(ws[k]) in _ROLE_PREPOSITIONS:
+                # "of X" owns the role, "in X" places it: each answers its own kind
+                after_in = fold(ws[k]) != "of"
                 k += 2 if k + 1 < len(ws) and fold(ws[k + 1]) == "the" else 1
-                if k < len(ws) and _is_name(ws[k]):
+                if k < len(ws) and _is_name(ws[k]) and after_in == located:
                     bound.append(_base(ws[k]))
         if bound and not any(related(b, name) for b in bound):
             return bound[0]
@@ -451,6 +467,34 @@ def answer_kind_problem(question: str, claim: str, quote: str) -> str:
     return ""
 
 
+_ENTITY_Q = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(company|companies|firm|agency|outlet|newspaper|"
+    r"website|organi[sz]ation|group|party|militia|officer|official|minister|commander|person|"
+    r"man|woman|country|countries|city|town|province|region|ministry|bank|airline|consortium|"
+    r"field|base|crossing|port|terminal)\b",
+    re.I,
+)
+
+
+def names_nothing_new(question: str, claim: str) -> str:
+    """The kind of thing a "which company/officer/city" question asks to be named, when the
+    claim names nothing the question does not ("a foreign oil company moved some of its
+    staff" for "Which foreign oil company pulled staff out?")."""
+    m = _ENTITY_Q.search(question)
+    if not m:
+        return ""
+    asked = [_base(w) for w in words(question)]
+    ws = words(claim)
+    for i, w in enumerate(ws):
+        if not _is_name(w) or fold(w) in STOPWORDS or _TIME.match(w):
+            continue
+        if i == 0 and not (len(ws) > 1 and _is_name(ws[1])):
+            continue  # a capital that only opens the sentence
+        if not any(related(w, a) for a in asked):
+            return ""
+    return m.group(1).lower()
+
+
 PLACE, PERSON, GROUP = "a country, city or region", "a person's name", "an organisation"
 _WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.I)
 _TIME = re.compile(
@@ -504,6 +548,9 @@ def relation_problem(
     kind = answer_kind_problem(question, claim, quote)
     if kind:
         return kind
+    unnamed = names_nothing_new(question, claim)
+    if unnamed:
+        return f"the question asks which {unnamed}, and the answer names none"
     if similar is not None:
         unit = count_conflict(question, claim, quote, similar)
         if unit:
