@@ -158,14 +158,14 @@ def test_vocabulary_helpers() -> None:
 
 
 def test_a_who_question_is_not_answered_by_a_place(similar) -> None:  # type: ignore[no-untyped-def]
-    from bot.engine.relations import who_answered_by_a_place
+    from bot.engine.relations import answered_by_a_place
 
     q = "Who proposed holding joint military exercises with Iraq?"
-    assert who_answered_by_a_place(q, "Iran proposed holding the exercises.", similar)
+    assert answered_by_a_place(q, "Iran proposed holding the exercises.", similar)
     lead = "Iran wants to hold exercises with Iraq, an Iranian website reported on Monday."
-    assert who_answered_by_a_place(q, lead, similar)  # a demonym goes with its country
+    assert answered_by_a_place(q, lead, similar)  # a demonym goes with its country
     named = "Iran's land forces commander Koumars Heydari suggested joint exercises."
-    assert not who_answered_by_a_place(q, named, similar)
+    assert not answered_by_a_place(q, named, similar)
 
 
 def test_who_is_the_role_of_a_place_needs_the_role() -> None:
@@ -233,3 +233,33 @@ def test_which_company_needs_a_name() -> None:
     rhein = "The contract went to a consortium led by Rhein Energie Systems."
     q = "Which company leads the consortium?"
     assert problem(q, "Rhein Energie Systems leads it.", rhein) == ""
+
+
+def test_when_needs_a_time() -> None:
+    q = "When was the last time Turkey and Iraq held drills like these?"
+    media = "Iranian media, which follow Iraq's ties with Turkey, did not comment on the drills."
+    assert "when" in problem(q, media, media)
+    first = "They are the first drills of their kind between the two armies since 2016."
+    assert problem(q, first, first, context="Turkey and Iraq") == ""
+    day = "On which day did the prime minister order an investigation?"
+    ordered = "The prime minister ordered an investigation on Wednesday."
+    assert problem(day, ordered, ordered) == ""
+    assert "when" in problem(day, "The prime minister ordered an investigation.", ordered)
+
+
+def test_who_needs_someone_named() -> None:
+    q = "Who is the Iranian consul-general in Mosul?"
+    visit = "An Iranian diplomat visited Mosul this week, according to photos posted online."
+    assert problem(q, visit, visit) != ""
+    mosul = "Mosul, which is one of Iraq's largest cities, is in Nineveh province next to the KRG."
+    assert "consul-general" in problem(q, mosul, f"{mosul} An Iranian diplomat visited it.")
+
+
+def test_which_company_is_not_answered_by_places(similar) -> None:  # type: ignore[no-untyped-def]
+    from bot.engine.relations import answered_by_a_place
+
+    q = "Which foreign oil company pulled staff out of Basra?"
+    places = "Rocket attacks in Iraq and near Baghdad point to rising tensions."
+    assert answered_by_a_place(q, places, similar)
+    company = "Lukoil moved some of its foreign staff out of Basra."
+    assert not answered_by_a_place(q, company, similar)

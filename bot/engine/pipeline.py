@@ -203,6 +203,8 @@ class Engine:
             # to the same checks.
             log.info("falling back to a quote: %s", reason)
             draft = self._extract(question, pool)
+            if is_refusal(draft):  # no sentence answers it: the model's failure stands
+                return "", [], f"{reason}; no passage sentence answers it"
             text, citations, reason = verify(draft, question, pool, self.similar)
         if (
             not reason

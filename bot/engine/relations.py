@@ -242,7 +242,8 @@ _LEADS_Q = re.compile(
     r"^\s*who\s+(?:heads|headed|leads|led|runs|ran|chairs|chaired|commands|commanded)\b", re.I
 )
 _ROLE_OF_Q = re.compile(
-    r"^\s*who\s+(?:is|was|are|were|will be)\s+(?:the\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}\s+of\b",
+    r"^\s*who\s+(?:is|was|are|were|will be)\s+(?:the\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}"
+    r"\s+(?:of|in|at)\b",
     re.I,
 )
 
@@ -258,7 +259,7 @@ def missing_role(question: str, quote: str) -> str:
     if _LEADS_Q.match(question) and not any(fold(h) in _LEADS for h in have):
         return "who leads it"
     roles = _qualified_roles(question, possessive_only=True)
-    if _ROLE_OF_Q.match(question):  # "Who is the governor of X?": the role is the question
+    if _ROLE_OF_Q.match(question):  # "Who is the governor of/in X?": the role is the question
         roles += [r for r in _qualified_roles(question) if r not in roles]
     for _, role, _ in roles:
         for r in role:
@@ -417,6 +418,16 @@ _SPAN = re.compile(
     rf"immediately|shortly|until|by the end)\b",
     re.I,
 )
+_WHEN_Q = re.compile(
+    r"^\s*(?:since )?when\b|\b(?:what|which) (?:day|year|month|week)\b|\bhow long ago\b", re.I
+)
+# a time, or a time told by another event ("after the attack", "since 2016")
+_WHEN = re.compile(
+    rf"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|{_MONTH}|weekend|"
+    rf"yesterday|today|tonight|tomorrow|ago|since|after|before|during|until|earlier|later|"
+    rf"last|next|this (?:week|month|year)|(?:19|20)\d\d|\d{{1,2}}/\d{{1,2}})\b",
+    re.I,
+)
 _MONEY_Q = re.compile(
     r"\bhow much (?:money\b|.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|charge)\b)|"
     r"\bwhat (?:is|was|were|are|will be) the (?:cost|price|value)\b",
@@ -445,6 +456,8 @@ def answer_kind_problem(question: str, claim: str, quote: str) -> str:
     amount of money for "how much did it cost", a named type for "what type of X"."""
     if _DATE_Q.search(question) and not _DATE.search(claim):
         return "the question asks for a date"
+    if _WHEN_Q.search(question) and not _WHEN.search(claim):
+        return "the question asks when"
     if _CLOCK_Q.search(question) and not _CLOCK.search(claim):
         return "the question asks for a time of day"
     if _SPAN_Q.search(question) and not _SPAN.search(claim):
@@ -475,50 +488,74 @@ _ENTITY_Q = re.compile(
     re.I,
 )
 
-
-def names_nothing_new(question: str, claim: str) -> str:
-    """The kind of thing a "which company/officer/city" question asks to be named, when the
-    claim names nothing the question does not ("a foreign oil company moved some of its
-    staff" for "Which foreign oil company pulled staff out?")."""
-    m = _ENTITY_Q.search(question)
-    if not m:
-        return ""
-    asked = [_base(w) for w in words(question)]
-    ws = words(claim)
-    for i, w in enumerate(ws):
-        if not _is_name(w) or fold(w) in STOPWORDS or _TIME.match(w):
-            continue
-        if i == 0 and not (len(ws) > 1 and _is_name(ws[1])):
-            continue  # a capital that only opens the sentence
-        if not any(related(w, a) for a in asked):
-            return ""
-    return m.group(1).lower()
-
-
 PLACE, PERSON, GROUP = "a country, city or region", "a person's name", "an organisation"
 _WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.I)
 _TIME = re.compile(
     rf"^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|{_MONTH})$", re.I
 )
 
+_PARTICLE = re.compile(r"(?:al|el|bin|ibn|abu|van|von|de)-?[A-Z]")  # "Thamer al-Saadi"
 
-def who_answered_by_a_place(question: str, claim: str, similar: Similar) -> bool:
-    """Whether a "who" question is answered only by a country or region ("Iran proposed the
-    exercises" to "Who proposed the exercises?", when a person or an agency did)."""
-    if not _WHO.match(question):
-        return False
-    asked = {_base(w) for w in words(question)}
-    new = [w for w in words(claim) if _is_name(w) and fold(w) not in STOPWORDS]
-    new = [w for w in new if not any(related(w, a) for a in asked) and not _TIME.match(w)]
-    if not new:
+
+def names_nothing_new(question: str, claim: str) -> str:
+    """The kind of thing a "which company/officer/city" question asks to be named, when the
+    claim names nothing the question does not ("a foreign oil company moved some of its
+    staff" for "Which foreign oil company pulled staff out?")."""
+    m = _ENTITY_Q.search(question)
+    if m:
+        kind = m.group(1).lower()
+    elif _WHO.match(question):
+        kind = "person or organisation"  # "An Iranian diplomat visited Mosul" names no one
+    else:
+        return ""
+    return "" if new_names(question, claim) else kind
+
+
+def new_names(question: str, claim: str, opening: bool = False) -> list[str]:
+    """The names in the claim that the question does not give (weekdays and months aside);
+    a capital that only opens the sentence counts when `opening`."""
+    asked = [_base(w) for w in words(question)]
+    ws = words(claim)
+    new = []
+    for i, w in enumerate(ws):
+        if not _is_name(w) or fold(w) in STOPWORDS or _TIME.match(w):
+            continue
+        if (
+            i == 0
+            and not opening
+            and not (len(ws) > 1 and (_is_name(ws[1]) or _PARTICLE.match(ws[1])))
+        ):
+            continue  # a capital that only opens the sentence
+        if not any(related(w, a) for a in asked):
+            new.append(w)
+    return new
+
+
+# what a "which X" question asks for that a place cannot be
+_SOMEONE = frozenset(
+    "company companies firm agency outlet newspaper website organisation organization group "
+    "party militia officer official minister commander person man woman ministry bank airline "
+    "consortium".split()
+)
+
+
+def answered_by_a_place(question: str, claim: str, similar: Similar) -> bool:
+    """Whether a question for someone or some body ("who", "which company") is answered only
+    by countries, cities or regions ("Iran proposed the exercises" to "Who proposed the
+    exercises?", when a person or an agency did)."""
+    m = _ENTITY_Q.search(question)
+    if not (_WHO.match(question) or (m and m.group(1).lower() in _SOMEONE)):
         return False
     places = [
         w
-        for w in new
+        for w in new_names(question, claim, opening=True)
         if (p := similar(w, PLACE)) >= 0.35 and p > max(similar(w, PERSON), similar(w, GROUP))
     ]
-    # a demonym goes with its place (Iranian, Iran); anything else is someone or something
-    return all(any(related(w, p) for p in places) for w in new)
+    # a demonym goes with its place (Iranian, Iran); any other name is someone or something
+    # (a capital opening the sentence only counts as a place: "Rocket attacks in Mosul")
+    return bool(places) and all(
+        any(related(w, p) for p in places) for w in new_names(question, claim)
+    )
 
 
 def relation_problem(
@@ -555,6 +592,6 @@ def relation_problem(
         unit = count_conflict(question, claim, quote, similar)
         if unit:
             return f"the quote's number counts {unit}"
-        if who_answered_by_a_place(question, claim, similar):
-            return "a place does not answer a who question"
+        if answered_by_a_place(question, claim, similar):
+            return "a place does not answer a question for someone or some body"
     return ""
