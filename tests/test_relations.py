@@ -263,3 +263,15 @@ def test_which_company_is_not_answered_by_places(similar) -> None:  # type: igno
     assert answered_by_a_place(q, places, similar)
     company = "Lukoil moved some of its foreign staff out of Basra."
     assert not answered_by_a_place(q, company, similar)
+
+
+def test_a_possessive_phrase_is_a_role_only_when_the_question_asks_for_its_holder() -> None:
+    q = "Who announced Iraq's record southern oil exports for July?"
+    somo = (
+        "Iraq exported 3.61 million barrels per day in July, a record, the State Organization "
+        "for Marketing of Oil (SOMO) said on Thursday."
+    )
+    assert problem(q, somo, somo) == ""  # no role, and "Marketing" does not own "Oil"
+    heads = "Who heads the Kurdistan Region's interior ministry?"
+    amiri = "The Fatah Alliance is run by Hadi al-Amiri, the head of Badr Organization."
+    assert problem(heads, amiri, amiri, context="Kurdistan Region") != ""

@@ -217,7 +217,7 @@ def _qualified_roles(
         after_article = fold(ws[i - 1]) in {"the", "a", "an"} and not possessive_only
         role: list[str] = []
         if possessive or after_article:
-            for nxt in ws[i + 1 : i + 4]:
+            for nxt in ws[i + 1 : i + 5]:  # the whole phrase: its last word is its head
                 if not _role_word(nxt):
                     break
                 role.append(_base(nxt))
@@ -241,6 +241,7 @@ _LEADS = frozenset(
 _LEADS_Q = re.compile(
     r"^\s*who\s+(?:heads|headed|leads|led|runs|ran|chairs|chaired|commands|commanded)\b", re.I
 )
+_WHO_IS_Q = re.compile(r"^\s*who\s+(?:is|was|are|were|will be)\b", re.I)
 _ROLE_OF_Q = re.compile(
     r"^\s*who\s+(?:is|was|are|were|will be)\s+(?:the\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}"
     r"\s+(?:of|in|at)\b",
@@ -258,6 +259,9 @@ def missing_role(question: str, quote: str) -> str:
     have = words(quote)
     if _LEADS_Q.match(question) and not any(fold(h) in _LEADS for h in have):
         return "who leads it"
+    if not (_WHO_IS_Q.match(question) or _LEADS_Q.match(question)):
+        # "Who announced Iraq's oil exports?" asks for no holder of a role
+        return ""
     roles = _qualified_roles(question, possessive_only=True)
     if _ROLE_OF_Q.match(question):  # "Who is the governor of/in X?": the role is the question
         roles += [r for r in _qualified_roles(question) if r not in roles]
@@ -319,7 +323,8 @@ def role_conflict(question: str, quote: str, antecedent: str = "") -> str:
             while start > 0 and any(related(ws[start - 1], r, strict=True) for r in role[:-1]):
                 start -= 1
             j = start - 1
-            while j >= 0 and fold(ws[j]) in {"the", "of", "a", "an"}:
+            while j >= 0 and fold(ws[j]) in {"the", "a", "an"}:  # a name before "of" does
+                # not own what follows ("the Organization for Marketing of Oil")
                 j -= 1
             if j >= 0 and fold(ws[j]) in _REFERRING:
                 if j == 0 and referred:  # "Its governor, ..." opening the sentence; within a
