@@ -275,3 +275,15 @@ def test_a_possessive_phrase_is_a_role_only_when_the_question_asks_for_its_holde
     heads = "Who heads the Kurdistan Region's interior ministry?"
     amiri = "The Fatah Alliance is run by Hadi al-Amiri, the head of Badr Organization."
     assert problem(heads, amiri, amiri, context="Kurdistan Region") != ""
+
+
+def test_a_fact_of_another_place_in_the_same_slot_is_not_the_answer() -> None:
+    q = "What was the value of trade through the Ovakoy crossing last year?"
+    before = "The countries will discuss opening a second border crossing at Ovakoy."
+    trade = "Trade through Ibrahim Khalil was worth about $12 billion last year."
+    assert "ibrahim" in problem(q, trade, trade, context=before)
+    own = "Trade through the Ovakoy crossing was worth $2 billion last year."
+    assert problem(q, own, own) == ""
+    # another word before the preposition is another slot
+    said = "He told reporters in Baghdad that trade had doubled."
+    assert problem("How did trade grow in Erbil?", said, said, context="Erbil") == ""

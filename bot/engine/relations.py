@@ -177,6 +177,33 @@ def missing_names(question: str, context: str) -> list[str]:
     ]
 
 
+_SLOT_PREPOSITIONS = {"through", "near", "at", "from", "in", "to", "into", "via"}
+
+
+def slot_conflict(question: str, quote: str) -> str:
+    """A name the quote puts where the question has its own, when the question's name is not
+    in the quote (it came from the sentence before): "trade through the Ovakoy crossing"
+    against "Trade through Ibrahim Khalil". The slot is a word and its preposition, both the
+    question's."""
+    qs, ws = words(question), words(quote)
+    have = [_base(w) for w in ws]
+    for i, w in enumerate(qs):
+        if i < 2 or not _is_name(w) or any(related(w, h) for h in have):
+            continue
+        j = i - 1 if fold(qs[i - 1]) != "the" else i - 2
+        if j < 1 or fold(qs[j]) not in _SLOT_PREPOSITIONS:
+            continue
+        prep, head = fold(qs[j]), qs[j - 1]
+        for k in range(1, len(ws) - 1):
+            if fold(ws[k]) != prep or not related(ws[k - 1], head):
+                continue
+            n = k + 2 if fold(ws[k + 1]) == "the" and k + 2 < len(ws) else k + 1
+            other = ws[n]
+            if _is_name(other) and fold(other) not in STOPWORDS and not _TIME.match(other):
+                return _base(other)
+    return ""
+
+
 def _acronyms(ws: list[str]) -> list[str]:
     """The initials of each run of capitalised words: "Kurdistan Regional Government" states
     "KRG"."""
@@ -582,6 +609,9 @@ def relation_problem(
     other = role_conflict(question, quote, before)
     if other:
         return f"the quote gives that role for {other}"
+    other = slot_conflict(question, quote)
+    if other:
+        return f"the quote says that of {other}"
     absent = missing_role(question, quote)
     if absent:
         return f"the quote does not say {absent}"
