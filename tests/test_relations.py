@@ -287,3 +287,15 @@ def test_a_fact_of_another_place_in_the_same_slot_is_not_the_answer() -> None:
     # another word before the preposition is another slot
     said = "He told reporters in Baghdad that trade had doubled."
     assert problem("How did trade grow in Erbil?", said, said, context="Erbil") == ""
+
+
+def test_the_time_of_another_event_is_not_the_answer() -> None:
+    q = "On which day did Qasim Nouri speak to reporters in Zakho?"
+    end = "Nouri told reporters in Zakho that no troops would remain once the drills end on Sunday."
+    assert "end" in problem(q, end, end)
+    said = "Nouri told reporters in Zakho on Monday that the drills were limited."
+    assert problem(q, said, said) == ""
+    began = "Turkish and Iraqi troops began five days of joint exercises on Wednesday."
+    assert problem("What day did the joint exercises start?", began, began) == ""
+    opening = "On Tuesday, a drone struck an empty field near the airport."
+    assert problem("When did a drone strike near the airport?", opening, opening) == ""

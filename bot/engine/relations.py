@@ -460,6 +460,39 @@ _WHEN = re.compile(
     rf"last|next|this (?:week|month|year)|(?:19|20)\d\d|\d{{1,2}}/\d{{1,2}})\b",
     re.I,
 )
+_SPEECH = frozenset(
+    "say says said saying tell tells told telling speak speaks spoke speaking announce announces "
+    "announced announcing report reports reported state states stated".split()
+)
+_TIME_LEAD = frozenset("on in late early last next this the by until from of".split())
+
+
+def time_conflict(question: str, quote: str) -> str:
+    """The event a when question's answer is the time of, when every weekday or month in the
+    quote is the time of something the question does not ask about: "Nouri told reporters
+    ... once the drills end on Sunday" for "On which day did Nouri speak to reporters?". A
+    time opening the sentence is the whole sentence's."""
+    if not _WHEN_Q.search(question):
+        return ""
+    asked = [w for w in words(question) if fold(w) not in STOPWORDS]
+    speech = any(fold(w) in _SPEECH for w in asked)
+    ws = words(quote)
+    events = []
+    for k, w in enumerate(ws):
+        if not _TIME.match(w):
+            continue
+        j = k - 1
+        while j >= 0 and fold(ws[j]) in _TIME_LEAD:
+            j -= 1
+        if j < 0 or _is_name(ws[j]) or len(ws[j]) < 3 or not ws[j].isalpha():
+            return ""  # opening the sentence, or after a name or a number: not told apart
+        event = ws[j]
+        if any(related(event, a) for a in asked) or (speech and fold(event) in _SPEECH):
+            return ""
+        events.append(fold(event))
+    return events[0] if events else ""
+
+
 _MONEY_Q = re.compile(
     r"\bhow much (?:money\b|.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|charge)\b)|"
     r"\bwhat (?:is|was|were|are|will be) the (?:cost|price|value)\b",
@@ -617,6 +650,9 @@ def relation_problem(
         return f"the quote does not say {absent}"
     if off_topic(question, f"{lead} {quote}", similar):
         return "the quote is about something else"
+    event = time_conflict(question, quote)
+    if event:
+        return f"the quote's time is when something else happens ({event})"
     kind = answer_kind_problem(question, claim, quote)
     if kind:
         return kind
