@@ -8,6 +8,7 @@ import pytest
 from bot.engine.citations import MISBOUND, verify
 from bot.engine.relations import (
     excluded_names,
+    missing_names,
     name_groups,
     related,
     relation_problem,
@@ -299,3 +300,11 @@ def test_the_time_of_another_event_is_not_the_answer() -> None:
     assert problem("What day did the joint exercises start?", began, began) == ""
     opening = "On Tuesday, a drone struck an empty field near the airport."
     assert problem("When did a drone strike near the airport?", opening, opening) == ""
+
+
+def test_an_ordinal_counts_and_initials_state_a_name(similar) -> None:  # type: ignore[no-untyped-def]
+    q = "Counting Tuesday's strike, how many attacks have there been near Erbil this year?"
+    third = "A drone struck near Erbil late on Tuesday, the third attack on the area this year."
+    assert problem(q, third, third, similar) == ""
+    waivers = "The United States has granted Iraq waivers from its sanctions."
+    assert missing_names("Why has the US given Iraq waivers?", waivers) == []

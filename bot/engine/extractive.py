@@ -17,7 +17,8 @@ _NUMERIC_Q = re.compile(
 )
 _NUMBER = re.compile(
     r"\d|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"hundred|thousand|million|billion|dozen)\b",
+    r"hundred|thousand|million|billion|dozen|third|fourth|fifth|sixth|seventh|eighth|ninth|"
+    r"tenth)\b",
     re.IGNORECASE,
 )
 _WHO_Q = re.compile(

@@ -73,6 +73,8 @@ _NUMBER = re.compile(
     r"^\d[\d,.]*$|^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
     r"twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?|several)$"
 )
+# "the third attack this year" counts three attacks
+_ORDINAL = re.compile(r"^(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)$", re.I)
 _SCALE = {
     "million",
     "billion",
@@ -209,7 +211,7 @@ def _acronyms(ws: list[str]) -> list[str]:
     "KRG"."""
     out, run = [], ""
     for w in [*ws, "."]:
-        if w[:1].isupper():
+        if w[:1].isupper() and (run or fold(w) not in STOPWORDS):  # "The United States": US
             run += w[0].lower()
         else:
             if len(run) >= 2:
@@ -398,12 +400,14 @@ def count_conflict(question: str, claim: str, quote: str, similar: Similar) -> s
     noun = counted_noun(question)
     if not noun:
         return ""
-    claimed = {fold(w) for w in words(claim) if _NUMBER.match(fold(w))}
+    claimed = {fold(w) for w in words(claim) if _NUMBER.match(fold(w)) or _ORDINAL.match(w)}
     ws = words(quote)
     units = []
     for i, w in enumerate(ws):
-        if fold(w) not in claimed or (i > 0 and fold(ws[i - 1]) in {"the", "its", "their"}):
-            continue  # "the two armies" is both armies, not a count
+        if fold(w) not in claimed:
+            continue
+        if i > 0 and fold(ws[i - 1]) in {"the", "its", "their"} and not _ORDINAL.match(w):
+            continue  # "the two armies" is both armies, not a count; "the third attack" is
         # the unit follows the number: "22 agreements", "1.5 million residents", "750-megawatt"
         if "-" in w and not w.endswith("-"):
             units.append(w.split("-", 1)[1])
