@@ -10,7 +10,14 @@ question asks about:
 - roles: a role the question qualifies ("Iraq's defence minister") must not be qualified by
   another name in the quote ("Turkey's defence minister, Kemal Arslan");
 - counts: the number answering "how many X" must count X (or a word meaning it), not
-  something else ("five days" does not answer "how many soldiers").
+  something else ("five days" does not answer "how many soldiers"); an ordinal counts;
+- slots: a fact the quote gives of another name where the question has its own ("trade
+  through Ibrahim Khalil" for "trade through the Ovakoy crossing");
+- times: a when question needs a time, and not the time of another event ("once the drills
+  end on Sunday" for "when did he speak to reporters?");
+- kinds: the answer gives the kind of thing asked for (a date, a time of day, a span, money
+  rather than a price per unit, a named type, someone named for "who", not only places for
+  "which company").
 """
 
 from __future__ import annotations
