@@ -45,12 +45,17 @@ class Body:
 
 
 @pytest.fixture
-def endpoint(tmp_path: Path) -> Iterator[Endpoint]:
+def seen() -> SeenKeys:
+    return SeenKeys()
+
+
+@pytest.fixture
+def endpoint(tmp_path: Path, seen: SeenKeys) -> Iterator[Endpoint]:
     api = FakeSlackApi(TOKEN).start()
     client = WebClient(token=TOKEN, base_url=api.url)
     feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
     responder = Responder(None, client, AnswerPool(1), ThreadMemory(), feedback)
-    deps = SlackDeps(client=client, responder=responder, feedback=feedback, seen=SeenKeys())
+    deps = SlackDeps(client=client, responder=responder, feedback=feedback, seen=seen)
     yield Endpoint(create_app(deps), Gate(SECRET), lambda: {"ok": True})
     responder.pool.shutdown(wait=False)
     api.stop()
@@ -75,6 +80,15 @@ def test_a_signed_request_is_read_once_exactly_and_handed_to_bolt(endpoint: Endp
     reply = post(endpoint, body, **signed(data))
     assert (reply.status, json.loads(reply.body), reply.close) == (200, {"challenge": "c-1"}, False)
     assert reply.content_type.startswith("application/json") and body.asked == [len(data)]
+
+
+def test_an_event_is_acked_before_bolt_sees_it(endpoint: Endpoint, seen: SeenKeys) -> None:
+    data = json.dumps(sr.event_callback(sr.mention("C1", "1.000001", "Who?"), "Ev1")).encode()
+    reply = post(endpoint, Body(data), **signed(data))
+    assert (reply.status, reply.body, reply.close) == (200, "", False)
+    assert reply.then is not None and len(seen) == 0  # the server sends the reply, then:
+    reply.then()
+    assert not seen.first(("event", "Ev1")) and not seen.first(("post", "C1", "1.000001"))
 
 
 def test_health_is_answered_without_reading(endpoint: Endpoint) -> None:

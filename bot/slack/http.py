@@ -27,6 +27,7 @@ class Reply:
     content_type: str = "text/plain; charset=utf-8"
     headers: Mapping[str, str] = field(default_factory=dict)
     close: bool = False  # the body was not read, so the connection cannot carry another request
+    then: Callable[[], object] | None = None  # the work left once this reply has been sent
 
 
 class Endpoint:
@@ -56,9 +57,16 @@ class Endpoint:
         body = self.gate.admit(headers, raw)
         if isinstance(body, Rejection):  # past a 401, only a holder of the secret: a warning
             return self._refuse(method, path, body, warn=body.status != 401)
+        if json.loads(body).get("type") == "event_callback":
+            # An event's ack is an empty 200 whatever Bolt makes of it: sent before Bolt runs,
+            # so that the ack never waits for Bolt's middleware or a busy thread.
+            return Reply(200, "", then=lambda: self._dispatch(body, query, headers, acked=True))
         return self._dispatch(body, query, headers)
 
-    def _dispatch(self, body: str, query: str, headers: Mapping[str, str]) -> Reply:
+    def _dispatch(
+        self, body: str, query: str, headers: Mapping[str, str], acked: bool = False
+    ) -> Reply:
+        """Bolt's reply to a request; `acked`: the client already has its reply (an event)."""
         from slack_bolt.request import BoltRequest
 
         try:  # the gate hands Bolt the body as JSON, whatever it was sent as
@@ -72,6 +80,8 @@ class Endpoint:
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )  # fmt: skip
             return Reply(400, "bad request")
+        if acked and response.status != 200:
+            log.debug("an acked event got %d from Bolt: %s", response.status, response.body)
         content_type = (response.headers.get("content-type") or ["text/plain"])[0]
         return Reply(response.status, response.body or "", content_type)
 
@@ -93,6 +103,7 @@ def make_server(
         server_version = "qabot"
         protocol_version = "HTTP/1.1"
         timeout = READ_TIMEOUT
+        disable_nagle_algorithm = True  # TCP_NODELAY: the reply's last bytes leave at once
 
         def __getattr__(self, name: str) -> Any:
             # http.server answers 501 to a method it finds no `do_<METHOD>` for; the endpoint
@@ -118,6 +129,9 @@ def make_server(
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
+            if reply.then:
+                self.wfile.flush()
+                reply.then()
 
     server_class = _SharedPortServer if reuse_port else _Server
     return server_class((host, port), Handler)
