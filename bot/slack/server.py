@@ -96,6 +96,7 @@ def build_deps(
     feedback = build_feedback_store(settings)
     history = ThreadHistory(client, memory, bot_user_id)
     pool = AnswerPool(settings.answer_workers)
+    pool.start()
     responder = Responder(engine, client, pool, history, feedback, rate=limit)
     return SlackDeps(
         client=client, responder=responder, feedback=feedback, seen=seen, bot_user_id=bot_user_id
