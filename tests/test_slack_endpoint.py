@@ -83,12 +83,13 @@ def test_a_signed_request_is_read_once_exactly_and_handed_to_bolt(endpoint: Endp
 
 
 def test_an_event_is_acked_before_bolt_sees_it(endpoint: Endpoint, seen: SeenKeys) -> None:
-    data = json.dumps(sr.event_callback(sr.mention("C1", "1.000001", "Who?"), "Ev1")).encode()
+    # a channel post without a mention: Bolt's dedupe records it, the listener ignores it
+    data = json.dumps(sr.event_callback(sr.message("C1", "1.000001", "hi"), "Ev1")).encode()
     reply = post(endpoint, Body(data), **signed(data))
     assert (reply.status, reply.body, reply.close) == (200, "", False)
     assert reply.then is not None and len(seen) == 0  # the server sends the reply, then:
     reply.then()
-    assert not seen.first(("event", "Ev1")) and not seen.first(("post", "C1", "1.000001"))
+    assert not seen.first(("event", "Ev1"))
 
 
 def test_health_is_answered_without_reading(endpoint: Endpoint) -> None:
