@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +176,21 @@ def test_a_client_that_went_away_is_one_info_line(
         record.getMessage()
         == "connection from 203.0.113.9 failed (BrokenPipeError: [Errno 32] Broken pipe)"
     )
+
+
+def test_idle_connections_do_not_hold_up_the_next_request(endpoint: Endpoint) -> None:
+    """More silent clients than the server keeps threads ready for: the next request is still
+    answered at once (in a thread of its own), not after the silent ones time out."""
+    server = make_server(endpoint, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
+    host, port = server.server_address[:2]
+    idle = [socket.create_connection((host, port)) for _ in range(server.ready_threads + 8)]
+    try:
+        with socket.create_connection((host, port), timeout=5) as client:
+            client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in idle:
+            sock.close()
+        server.shutdown()
+        server.server_close()

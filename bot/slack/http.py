@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -138,8 +140,45 @@ def make_server(
 
 
 class _Server(ThreadingHTTPServer):
+    """Each connection handled in its own thread: one of `ready_threads` started in advance
+    when one is free (starting a thread per connection made a burst of requests wait for the
+    accepting thread, which waits for each new thread to start), else a new one."""
+
     daemon_threads = True
     request_queue_size = 128  # the default of 5 resets connections when Slack sends a burst
+    ready_threads = 32
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handed: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._free = 0  # ready threads waiting for a connection
+        self._free_lock = threading.Lock()
+        for n in range(self.ready_threads):
+            name = f"qabot-http-{n}"
+            threading.Thread(target=self._ready_thread, name=name, daemon=True).start()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._free_lock:
+            free = self._free > 0
+            self._free -= free
+        if free:
+            self._handed.put((request, client_address))
+        else:  # every ready thread is busy (slow clients, a long burst): a new thread
+            super().process_request(request, client_address)
+
+    def _ready_thread(self) -> None:
+        while True:
+            with self._free_lock:
+                self._free += 1
+            handed = self._handed.get()
+            if handed is None:
+                return
+            self.process_request_thread(*handed)
+
+    def server_close(self) -> None:
+        for _ in range(self.ready_threads):
+            self._handed.put(None)
+        super().server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line instead of socketserver's traceback on stderr (a client that went away)."""
