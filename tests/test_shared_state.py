@@ -113,3 +113,44 @@ def test_feedback_store_on_sqlite_and_postgresql(
     assert [t["question"] for t in lines[1]["turns"]] == ["Who?", "And he?"]
     for store in stores:
         store.close()
+
+
+def _open_at_once(url: str, n: int) -> list[Exception]:
+    """`n` threads open a FeedbackStore on `url` at the same moment; what they raised."""
+    ready = threading.Barrier(n)
+    failures: list[Exception] = []
+
+    def open_store() -> None:
+        ready.wait()
+        try:
+            FeedbackStore(url).close()
+        except Exception as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def test_workers_starting_at_once_create_the_feedback_tables_once(postgres_url: str) -> None:
+    """Several workers opening an empty PostgreSQL database at the same moment: each checks
+    for the tables and creates them; without a lock two of them create the same table."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres_url)
+    for attempt in range(5):  # the race without the lock failed in the first attempt or two
+        schema = f"race{attempt}"
+        with admin.begin() as db:
+            db.execute(text(f"CREATE SCHEMA {schema}"))
+        failures = _open_at_once(f"{postgres_url}?options=-csearch_path%3D{schema}", 6)
+        assert not failures, failures[0]
+        with admin.connect() as db:
+            tables = db.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY 1"),
+                {"s": schema},
+            ).scalars()
+            assert list(tables) == ["answers", "votes"]
+    admin.dispose()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,12 +47,17 @@ class Body:
 
 
 @pytest.fixture
-def endpoint(tmp_path: Path) -> Iterator[Endpoint]:
+def seen() -> SeenKeys:
+    return SeenKeys()
+
+
+@pytest.fixture
+def endpoint(tmp_path: Path, seen: SeenKeys) -> Iterator[Endpoint]:
     api = FakeSlackApi(TOKEN).start()
     client = WebClient(token=TOKEN, base_url=api.url)
     feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
     responder = Responder(None, client, AnswerPool(1), ThreadMemory(), feedback)
-    deps = SlackDeps(client=client, responder=responder, feedback=feedback, seen=SeenKeys())
+    deps = SlackDeps(client=client, responder=responder, feedback=feedback, seen=seen)
     yield Endpoint(create_app(deps), Gate(SECRET), lambda: {"ok": True})
     responder.pool.shutdown(wait=False)
     api.stop()
@@ -75,6 +82,16 @@ def test_a_signed_request_is_read_once_exactly_and_handed_to_bolt(endpoint: Endp
     reply = post(endpoint, body, **signed(data))
     assert (reply.status, json.loads(reply.body), reply.close) == (200, {"challenge": "c-1"}, False)
     assert reply.content_type.startswith("application/json") and body.asked == [len(data)]
+
+
+def test_an_event_is_acked_before_bolt_sees_it(endpoint: Endpoint, seen: SeenKeys) -> None:
+    # a channel post without a mention: Bolt's dedupe records it, the listener ignores it
+    data = json.dumps(sr.event_callback(sr.message("C1", "1.000001", "hi"), "Ev1")).encode()
+    reply = post(endpoint, Body(data), **signed(data))
+    assert (reply.status, reply.body, reply.close) == (200, "", False)
+    assert reply.then is not None and len(seen) == 0  # the server sends the reply, then:
+    reply.then()
+    assert not seen.first(("event", "Ev1"))
 
 
 def test_health_is_answered_without_reading(endpoint: Endpoint) -> None:
@@ -159,3 +176,21 @@ def test_a_client_that_went_away_is_one_info_line(
         record.getMessage()
         == "connection from 203.0.113.9 failed (BrokenPipeError: [Errno 32] Broken pipe)"
     )
+
+
+def test_idle_connections_do_not_hold_up_the_next_request(endpoint: Endpoint) -> None:
+    """More silent clients than the server keeps threads ready for: the next request is still
+    answered at once (in a thread of its own), not after the silent ones time out."""
+    server = make_server(endpoint, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
+    host, port = server.server_address[:2]
+    idle = [socket.create_connection((host, port)) for _ in range(server.ready_threads + 8)]
+    try:
+        with socket.create_connection((host, port), timeout=5) as client:
+            client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in idle:
+            sock.close()
+        server.shutdown()
+        server.server_close()

@@ -114,7 +114,11 @@ def test_a_malformed_envelope_is_acked_and_ignored(
 def test_an_envelope_nobody_listens_to_is_acked(slack: SlackStack) -> None:
     assert slack.sock is not None  # Bolt answers 404 "unhandled": it was not acked, so retried
     eid = slack.sock.interactive({"type": "view_closed", "team": {"id": "T1"}, "user": {"id": "U"}})
-    assert slack.sock.wait_ack(eid) == {"envelope_id": eid}
+    event = {"type": "reaction_added", "user": "U1", "reaction": "eyes", "event_ts": "1.0"}
+    eids = [eid, slack.sock.event(sr.event_callback(event))]
+    assert [slack.sock.wait_ack(e) for e in eids] == [{"envelope_id": e} for e in eids]
+    settle(slack)
+    assert [slack.sock.ack_counts[e] for e in eids] == [1, 1]
 
 
 def test_a_binary_frame_is_ignored(slack: SlackStack) -> None:

@@ -50,6 +50,7 @@ def test_mention_gets_one_reply_in_the_thread_with_sources(slack: SlackStack) ->
     assert slack.sock.wait_ack(eid) == {"envelope_id": eid}
     [reply] = slack.replies("C100", "100.000001")
     assert "Hadi al-Amiri" in reply["text"] and has_feedback(reply)
+    assert slack.sock.ack_counts[eid] == 1  # acked on arrival, not again once Bolt ran
     sources = [b for b in reply["blocks"] if b["type"] == "context"]
     assert sources and "article.txt" in sources[0]["elements"][0]["text"]
     assert "\u201c" in sources[0]["elements"][0]["text"]  # the quote
@@ -121,6 +122,7 @@ def test_retried_and_duplicated_deliveries_give_exactly_one_answer(slack: SlackS
     [reply] = slack.replies("D400", "400.000001")
     assert has_feedback(reply)
     slack.stays(lambda: len(slack.api.thread("D400", "400.000001")) == 1)
+    assert all(slack.sock.ack_counts[eid] == 1 for eid in envelopes)
     posts = [c for c in slack.api.calls_to("chat.postMessage") if c.params["channel"] == "D400"]
     assert len(posts) == 1
 

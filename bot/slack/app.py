@@ -28,7 +28,9 @@ def create_app(deps: SlackDeps) -> App:
         client=deps.client,
         signing_secret="",
         request_verification_enabled=False,
-        token_verification_enabled=False,  # the caller already ran auth.test
+        # auth.test now, once: Bolt would otherwise call it on the first request (from every
+        # request of a first burst at once), with that request's ack waiting for it
+        token_verification_enabled=True,
         process_before_response=False,
         listener_executor=ThreadPoolExecutor(16, thread_name_prefix="slack-listener"),
     )

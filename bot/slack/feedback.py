@@ -13,6 +13,8 @@ from typing import Any
 
 from bot.engine.types import Answer, Turn
 
+CREATE_LOCK = 0x71AB07  # the PostgreSQL advisory lock held while creating the tables
+
 
 def _tables(metadata: Any) -> tuple[Any, Any]:
     from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, Table, Text
@@ -71,7 +73,7 @@ class FeedbackStore:
     between workers."""
 
     def __init__(self, path_or_url: Path | str) -> None:
-        from sqlalchemy import MetaData, create_engine, event
+        from sqlalchemy import MetaData, create_engine, event, text
 
         url = path_or_url if isinstance(path_or_url, str) else sqlite_url(path_or_url)
         if url.startswith("sqlite:///"):
@@ -87,7 +89,12 @@ class FeedbackStore:
 
         metadata = MetaData()
         self._answers, self._votes = _tables(metadata)
-        metadata.create_all(self._engine)
+        with self._engine.begin() as db:
+            if self._engine.dialect.name == "postgresql":
+                # Workers starting together would each find no table and create it: the
+                # second fails (duplicate type). One at a time; the lock ends with the commit.
+                db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_LOCK})
+            metadata.create_all(db)
 
     def record_answer(
         self,

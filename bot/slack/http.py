@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +29,7 @@ class Reply:
     content_type: str = "text/plain; charset=utf-8"
     headers: Mapping[str, str] = field(default_factory=dict)
     close: bool = False  # the body was not read, so the connection cannot carry another request
+    then: Callable[[], object] | None = None  # the work left once this reply has been sent
 
 
 class Endpoint:
@@ -56,9 +59,16 @@ class Endpoint:
         body = self.gate.admit(headers, raw)
         if isinstance(body, Rejection):  # past a 401, only a holder of the secret: a warning
             return self._refuse(method, path, body, warn=body.status != 401)
+        if json.loads(body).get("type") == "event_callback":
+            # An event's ack is an empty 200 whatever Bolt makes of it: sent before Bolt runs,
+            # so that the ack never waits for Bolt's middleware or a busy thread.
+            return Reply(200, "", then=lambda: self._dispatch(body, query, headers, acked=True))
         return self._dispatch(body, query, headers)
 
-    def _dispatch(self, body: str, query: str, headers: Mapping[str, str]) -> Reply:
+    def _dispatch(
+        self, body: str, query: str, headers: Mapping[str, str], acked: bool = False
+    ) -> Reply:
+        """Bolt's reply to a request; `acked`: the client already has its reply (an event)."""
         from slack_bolt.request import BoltRequest
 
         try:  # the gate hands Bolt the body as JSON, whatever it was sent as
@@ -72,6 +82,8 @@ class Endpoint:
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )  # fmt: skip
             return Reply(400, "bad request")
+        if acked and response.status != 200:
+            log.debug("an acked event got %d from Bolt: %s", response.status, response.body)
         content_type = (response.headers.get("content-type") or ["text/plain"])[0]
         return Reply(response.status, response.body or "", content_type)
 
@@ -93,6 +105,7 @@ def make_server(
         server_version = "qabot"
         protocol_version = "HTTP/1.1"
         timeout = READ_TIMEOUT
+        disable_nagle_algorithm = True  # TCP_NODELAY: the reply's last bytes leave at once
 
         def __getattr__(self, name: str) -> Any:
             # http.server answers 501 to a method it finds no `do_<METHOD>` for; the endpoint
@@ -118,14 +131,54 @@ def make_server(
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
+            if reply.then:
+                self.wfile.flush()
+                reply.then()
 
     server_class = _SharedPortServer if reuse_port else _Server
     return server_class((host, port), Handler)
 
 
 class _Server(ThreadingHTTPServer):
+    """Each connection handled in its own thread: one of `ready_threads` started in advance
+    when one is free (starting a thread per connection made a burst of requests wait for the
+    accepting thread, which waits for each new thread to start), else a new one."""
+
     daemon_threads = True
     request_queue_size = 128  # the default of 5 resets connections when Slack sends a burst
+    ready_threads = 32
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handed: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._free = 0  # ready threads waiting for a connection
+        self._free_lock = threading.Lock()
+        for n in range(self.ready_threads):
+            name = f"qabot-http-{n}"
+            threading.Thread(target=self._ready_thread, name=name, daemon=True).start()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._free_lock:
+            free = self._free > 0
+            self._free -= free
+        if free:
+            self._handed.put((request, client_address))
+        else:  # every ready thread is busy (slow clients, a long burst): a new thread
+            super().process_request(request, client_address)
+
+    def _ready_thread(self) -> None:
+        while True:
+            with self._free_lock:
+                self._free += 1
+            handed = self._handed.get()
+            if handed is None:
+                return
+            self.process_request_thread(*handed)
+
+    def server_close(self) -> None:
+        for _ in range(self.ready_threads):
+            self._handed.put(None)
+        super().server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line instead of socketserver's traceback on stderr (a client that went away)."""

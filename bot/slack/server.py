@@ -26,6 +26,9 @@ from bot.wiring import build_feedback_store, build_redis, build_slack_client, se
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
+# How often (seconds) a thread holding the GIL hands it over; Python's default, 5 ms, lets a
+# few answering threads keep the thread that acks Slack waiting for tens of milliseconds.
+SWITCH_INTERVAL = 0.001
 
 
 def _secret(value: Any) -> str:
@@ -96,6 +99,7 @@ def build_deps(
     feedback = build_feedback_store(settings)
     history = ThreadHistory(client, memory, bot_user_id)
     pool = AnswerPool(settings.answer_workers)
+    pool.start()
     responder = Responder(engine, client, pool, history, feedback, rate=limit)
     return SlackDeps(
         client=client, responder=responder, feedback=feedback, seen=seen, bot_user_id=bot_user_id
@@ -114,6 +118,7 @@ def serve(
     """Check the tokens with Slack, build the engine, then serve until Ctrl-C or SIGTERM.
     `worker`: this is one of several processes sharing the port; called once it serves."""
     check_settings(settings, http)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     secrets = [_secret(settings.slack_bot_token), _secret(settings.slack_app_token)]
     redact.install([*secrets, _secret(settings.slack_signing_secret)])
     logging.getLogger("bot.slack").setLevel(min(logging.getLogger().level, logging.INFO))

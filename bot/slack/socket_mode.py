@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 from time import time
 from typing import Any
 
+from bot.errors import ConfigError
 from bot.slack.gate import payload_problem
 
 log = logging.getLogger(__name__)
 
 CONTROL_TYPES = {"hello", "disconnect"}  # Slack's messages without an envelope
+ACKED_ON_ARRIVAL = "events_api"  # an event's ack carries nothing; others may carry a reply
+HELLO_TIMEOUT = 30.0  # seconds for Slack's "hello" on a new connection
 
 
 def envelope_problem(message: Any) -> str | None:
@@ -31,7 +36,9 @@ def envelope_problem(message: Any) -> str | None:
 
 class SocketModeHandler:
     """slack_bolt's built-in SocketModeHandler, with messages checked on arrival and an ack for
-    every envelope Bolt handles, even when it fails or finds no listener (Slack would retry)."""
+    every envelope, even when Bolt fails or finds no listener (Slack would retry). An event is
+    acked as it arrives, before Bolt or a busy thread can delay it; a slash command or a click
+    is acked with Bolt's reply."""
 
     def __init__(self, app: Any, app_token: str, web_client: Any) -> None:
         self.app = app
@@ -42,7 +49,14 @@ class SocketModeHandler:
         self.client.socket_mode_request_listeners.append(self.handle)
 
     def connect(self) -> None:
+        """Connect, and return once Slack has said hello: from then on envelopes arrive."""
+        self.client.hello.clear()
         self.client.connect()
+        if not self.client.hello.wait(HELLO_TIMEOUT):
+            self.client.close()
+            raise ConfigError(
+                f"Slack did not greet the Socket Mode connection in {HELLO_TIMEOUT:g} s."
+            )
 
     def close(self) -> None:
         self.client.close()
@@ -58,9 +72,13 @@ class SocketModeHandler:
                 "ignored a Socket Mode %s envelope Bolt cannot read (%s: %s)", req.type,
                 type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG),
             )  # fmt: skip
-            ack(client, req.envelope_id)
+            if req.type != ACKED_ON_ARRIVAL:
+                ack(client, req.envelope_id)
             return
-        if response.status == 200:
+        if req.type == ACKED_ON_ARRIVAL:
+            if response.status != 200:
+                log.debug("an acked event got %d from Bolt: %s", response.status, response.body)
+        elif response.status == 200:
             send_response(client, req, response, start)
         else:
             ack(client, req.envelope_id)
@@ -78,6 +96,16 @@ def _checked_client(**options: Any) -> Any:
     from slack_sdk.socket_mode.builtin import SocketModeClient
 
     class CheckedClient(SocketModeClient):
+        def __init__(self, **options: Any) -> None:
+            self.hello = threading.Event()  # set when Slack greets the latest connection
+            super().__init__(**options)
+
+        def connect(self) -> None:
+            super().connect()
+            sock = self.current_session.sock if self.current_session else None
+            if sock is not None:  # each ack is one small frame: send it at once
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def enqueue_message(self, message: str) -> None:
             """Called on the receiving thread for every text frame, before the SDK parses it
             (a frame that is not a JSON object would raise there, with a traceback)."""
@@ -87,6 +115,10 @@ def _checked_client(**options: Any) -> Any:
             except (ValueError, RecursionError):
                 parsed, problem = None, "not JSON"
             if problem is None:
+                if parsed.get("type") == ACKED_ON_ARRIVAL:
+                    ack(self, parsed["envelope_id"])
+                elif parsed.get("type") == "hello":
+                    self.hello.set()
                 super().enqueue_message(message.strip())  # the SDK only parses "{..."
                 return
             log.warning("ignored a Socket Mode message (%s)", problem)

@@ -27,6 +27,17 @@ class AnswerPool:
         with self._lock:
             return max(0, self._pending - self.workers)
 
+    def start(self) -> None:
+        """Start every thread now rather than on the first jobs, so that a first burst of
+        questions is not slowed down (nor its acks) by starting threads."""
+        started = threading.Barrier(self.workers + 1)
+        for _ in range(self.workers):  # each thread waits for all the others: all are started
+            self._executor.submit(started.wait, 10.0)
+        try:
+            started.wait(10.0)
+        except threading.BrokenBarrierError:  # a thread slow to start starts on its first job
+            log.info("the answering threads were not all started within 10 s")
+
     @property
     def pending(self) -> int:
         return self._pending

@@ -7,6 +7,7 @@ import itertools
 import json
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -19,6 +20,7 @@ class FakeSocketMode:
         self.acks: dict[str, dict[str, Any]] = {}
         self.sent_at: dict[str, float] = {}
         self.acked_at: dict[str, float] = {}
+        self.ack_counts: Counter[str] = Counter()  # Slack takes the first ack of an envelope
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = serve(self._session, "127.0.0.1", 0, ping_interval=None)
@@ -41,8 +43,9 @@ class FakeSocketMode:
                 data = json.loads(raw)
                 if "envelope_id" in data:
                     with self._lock:
-                        self.acked_at[data["envelope_id"]] = time.monotonic()
-                        self.acks[data["envelope_id"]] = data
+                        self.acked_at.setdefault(data["envelope_id"], time.monotonic())
+                        self.acks.setdefault(data["envelope_id"], data)
+                        self.ack_counts[data["envelope_id"]] += 1
         except ConnectionClosed:
             pass  # the bot stopped
 

@@ -129,8 +129,9 @@ def running_bot(
     bot = BotProcess(args, env, tmp / log_name)
     stack = SlackStack(api, bot, tmp / "data", sock)
     try:
-        if sock:
-            sock.wait_connected(90)
+        if sock:  # connected: Slack's hello received, envelopes are handled from now on
+            bot.wait_log("qabot is connected to Slack")
+            sock.wait_connected(1)
         else:
             bot.wait_log("qabot is serving Slack at ")
             match = re.search(r"serving Slack at (http://\S+/slack/events)", bot.log())
