@@ -186,6 +186,17 @@ def test_follow_up_is_rewritten_and_the_rewrite_is_retrieved(
     assert_grounded(answer, article_store, "head of Badr Organization")
 
 
+def test_a_rewrite_that_answers_instead_is_not_taken_for_the_question(
+    searcher: HybridSearcher, fake_chat: type
+) -> None:
+    model = fake_chat("Hadi al-Amiri heads Badr Organization [1].\n", "Badr Organization [1].")
+    earlier = Turn(FATAH, "The Fatah Alliance is run by Hadi al-Amiri [1].")
+
+    answer = chat_engine(searcher, model).answer("Which organization does he head?", [earlier])
+
+    assert answer.standalone_question == f"{FATAH} Which organization does he head?"
+
+
 @pytest.mark.parametrize(
     ("error", "hint"),
     [

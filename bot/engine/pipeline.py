@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 
 import prompts
 from bot.engine.citations import (
+    MARKER,
     MISBOUND,
     NOT_FOUND,
     UNSUPPORTED,
@@ -277,7 +278,12 @@ class Engine:
         # under the same system message as answers, so the server's prompt cache keeps it
         out = self._invoke([system_message(), ("user", prompt)], max_tokens=60)
         line = out.strip().splitlines()[0].strip().strip('"') if out.strip() else ""
-        if is_refusal(line) or not 3 <= len(line) <= 4 * len(question) + 200:
+        if (
+            is_refusal(line)
+            or not 3 <= len(line) <= 4 * len(question) + 200
+            or MARKER.search(line)  # the model answered instead of rewriting
+            or (question.rstrip().endswith("?") and not line.endswith("?"))
+        ):
             return f"{history[-1].question} {question}"  # the earlier question gives context
         return line
 
