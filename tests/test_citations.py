@@ -10,7 +10,7 @@ from conftest import ARTICLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.engine.citations import is_refusal, verify
+from bot.engine.citations import is_refusal, repeats_question, verify
 from bot.engine.types import Citation, Passage
 from retrieval.chunking import chunk_text
 from retrieval.loader import read_document
@@ -175,3 +175,10 @@ def test_an_answer_that_drops_items_of_its_quotes_list_is_caught() -> None:
     full = "The drills focus on mine clearance, border surveillance and evacuation of the wounded."
     assert not drops_list_items(full, quote)
     assert drops_list_items("The drills focus on mine clearance and border surveillance.", quote)
+
+
+def test_a_claim_that_only_adds_its_source_repeats_the_question() -> None:
+    q = "Besides joint drills, what areas of cooperation did the officers discuss?"
+    claim = "Besides joint drills, the officers discussed cooperation according to ISNA's report."
+    assert repeats_question(claim, q)
+    assert not repeats_question("According to ISNA, they discussed air defence.", q)

@@ -118,10 +118,18 @@ def drops_list_items(claim: str, quote: str) -> bool:
     return False
 
 
+# who said it is not what was said: "..., according to ISNA's report"
+_ATTRIBUTION = re.compile(
+    r"\baccording to\b[^,.;]*|\b(?:as )?(?:reported|said|stated|announced) by\b[^,.;]*", re.I
+)
+
+
 def repeats_question(claim: str, question: str) -> bool:
-    """True when the claim names nothing the question did not already name."""
+    """True when the claim names nothing the question did not already name, its source
+    aside ("the officers discussed cooperation, according to ISNA" to "What did the officers
+    discuss?")."""
     q = set(tokenize(question))
-    return all(_has(t, q) for t in tokenize(claim))
+    return all(_has(t, q) for t in tokenize(_ATTRIBUTION.sub(" ", claim)))
 
 
 def support(claim: str, question: str, sentence: str) -> float:
