@@ -193,6 +193,9 @@ class Responder:
         answer_id = self._record(answer, target, history)
         # In an assistant thread (a status, no placeholder) the verified answer is streamed;
         # where Slack has no streaming methods it is posted as everywhere else.
+        # a thread remembers each question as it stands alone ("Whose base is at Erbil
+        # airport?", not "Whose base is at that airport?"), so the next follow-up can be read
+        asked = answer.standalone_question or answer.question
         if not (
             target.assistant
             and target.thread_ts
@@ -201,10 +204,10 @@ class Responder:
         ):
             echo = question if target.respond else None
             messages = fmt.answer_messages(answer, answer_id, echo)
-            metadata = answer_metadata(answer.question, answer.text)
+            metadata = answer_metadata(asked, answer.text)
             self._finish(target, placeholder_ts, drafts, messages, metadata)
         if target.key:
-            self.history.add(target.key, Turn(answer.question, answer.text, answer.doc_ids))
+            self.history.add(target.key, Turn(asked, answer.text, answer.doc_ids))
         log.info(
             "answered in %s (%s, %.1f s)",
             target.channel,
