@@ -308,3 +308,15 @@ def test_an_ordinal_counts_and_initials_state_a_name(similar) -> None:  # type: 
     assert problem(q, third, third, similar) == ""
     waivers = "The United States has granted Iraq waivers from its sanctions."
     assert missing_names("Why has the US given Iraq waivers?", waivers) == []
+
+
+def test_an_acronym_is_spelled_out_from_the_passages() -> None:
+    from bot.engine.relations import spelled_out
+
+    text = "Trade between the Kurdistan Regional Government and Iran could rise. The KRG said so."
+    q = "How high could trade with the KRG rise?"
+    assert (
+        spelled_out(q, text)
+        == "How high could trade with the KRG (Kurdistan Regional Government) rise?"
+    )
+    assert spelled_out("What did the UN say?", text) == "What did the UN say?"

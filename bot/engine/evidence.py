@@ -128,6 +128,33 @@ def select(
     return chosen
 
 
+_REFERS = re.compile(r"\b(?:he|she|him|his|her|they|them|their)\b", re.IGNORECASE)
+
+
+def join_references(
+    chosen: list[tuple[float, Sentence, Sentence | None]],
+) -> list[tuple[float, Sentence, Sentence | None]]:
+    """A chosen sentence that refers back within itself ("Rudaw reported that he said ...")
+    takes the chosen sentence just before it as its lead, so the two are read together
+    (listed by score, they could be far apart or in the wrong order)."""
+    by_key = {s.key: (score, s, lead) for score, s, lead in chosen}
+    out = list(chosen)
+    for score, s, lead in chosen:
+        if lead is not None or not _REFERS.search(s.text):
+            continue
+        before = _previous(s)
+        if before is None or before.key not in by_key:
+            continue
+        earlier = by_key.pop(before.key)
+        if earlier[2] is not None or earlier not in out:
+            continue
+        out.remove(earlier)
+        index = out.index((score, s, lead))
+        out[index] = (max(score, earlier[0]), s, before)
+        by_key[s.key] = out[index]
+    return out
+
+
 def evidence_passages(
     chosen: Sequence[tuple[float, Sentence, Sentence | None]],
     preceding: Preceding | None = None,

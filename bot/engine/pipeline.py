@@ -29,12 +29,14 @@ from bot.engine.citations import (
 from bot.engine.evidence import (
     candidate_sentences,
     evidence_passages,
+    join_references,
     listing,
     score_sentences,
     select,
 )
 from bot.engine.extractive import extract
 from bot.engine.llm import ChatFactory, Messages, stream_reply
+from bot.engine.relations import spelled_out
 from bot.engine.types import Answer, Citation, Passage, Searcher, Turn
 from bot.errors import InputError
 from retrieval.search import Hit
@@ -147,6 +149,7 @@ class Engine:
             standalone, candidate_sentences([h.chunk for h in hits]), self.embeddings, thread_docs
         )
         chosen = select(scored, self.options.evidence_sentences, self.options.evidence_chars)
+        chosen = join_references(chosen)  # for the model: "that he said" after who "he" is
         preceding = self.searcher.preceding
         result.evidence = evidence = evidence_passages(chosen, preceding)
         # every candidate sentence, for quoting one when the model's answer fails
@@ -290,7 +293,9 @@ class Engine:
     def _generate(
         self, question: str, evidence: list[Passage], on_token: Callable[[str], None] | None
     ) -> str:
-        user = prompts.render("answer", passages=listing(evidence), question=question)
+        passages = listing(evidence)
+        question = spelled_out(question, passages)  # "the KRG (Kurdistan Regional Government)"
+        user = prompts.render("answer", passages=passages, question=question)
         return self._invoke([system_message(), ("user", user)], on_token=on_token)
 
     def _invoke(

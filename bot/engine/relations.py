@@ -227,6 +227,28 @@ def _acronyms(ws: list[str]) -> list[str]:
     return out
 
 
+def spelled_out(question: str, text: str) -> str:
+    """The question with each acronym followed by the name it stands for in the text: "the
+    KRG" -> "the KRG (Kurdistan Regional Government)", so that a small model reading the text
+    sees the two are one."""
+    ws = words(text)
+    runs: dict[str, str] = {}
+    run: list[str] = []
+    for w in [*ws, "."]:
+        if w[:1].isupper() and (run or fold(w) not in STOPWORDS):
+            run.append(w)
+            continue
+        if len(run) >= 2:
+            runs.setdefault("".join(x[0].lower() for x in run), " ".join(run))
+        run = []
+
+    def expand(m: re.Match[str]) -> str:
+        name = runs.get(m.group(0).lower())
+        return f"{m.group(0)} ({name})" if name else m.group(0)
+
+    return re.sub(r"\b[A-Z]{2,6}\b", expand, question)
+
+
 _ROLE_PREPOSITIONS = {"of", "in", "at"}  # "the governor of X", "the consul-general in X"
 
 
