@@ -320,3 +320,9 @@ def test_an_acronym_is_spelled_out_from_the_passages() -> None:
         == "How high could trade with the KRG (Kurdistan Regional Government) rise?"
     )
     assert spelled_out("What did the UN say?", text) == "What did the UN say?"
+
+
+def test_a_who_answer_whose_subject_is_a_pronoun_names_no_one() -> None:
+    q = "Who proposed holding joint military exercises with Iraq?"
+    he = "He said Iraq would hold similar exercises with Jordan in the autumn."
+    assert "person" in problem(q, he, he, context="Iraq")

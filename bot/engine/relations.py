@@ -604,9 +604,14 @@ def names_nothing_new(question: str, claim: str) -> str:
         kind = m.group(1).lower()
     elif _WHO.match(question):
         kind = "person or organisation"  # "An Iranian diplomat visited Mosul" names no one
+        if _PRONOUN_OPENING.match(claim):  # "He said Iraq would hold exercises with Jordan"
+            return kind
     else:
         return ""
     return "" if new_names(question, claim) else kind
+
+
+_PRONOUN_OPENING = re.compile(r"[\"'“‘(]*(?:he|she|they|it)\b", re.I)
 
 
 def new_names(question: str, claim: str, opening: bool = False) -> list[str]:
