@@ -213,34 +213,38 @@ def slot_conflict(question: str, quote: str) -> str:
     return ""
 
 
-def _acronyms(ws: list[str]) -> list[str]:
-    """The initials of each run of capitalised words: "Kurdistan Regional Government" states
-    "KRG"."""
-    out, run = [], ""
-    for w in [*ws, "."]:
-        if w[:1].isupper() and (run or fold(w) not in STOPWORDS):  # "The United States": US
-            run += w[0].lower()
-        else:
-            if len(run) >= 2:
-                out.append(run)
-            run = ""
-    return out
-
-
-def spelled_out(question: str, text: str) -> str:
-    """The question with each acronym followed by the name it stands for in the text: "the
-    KRG" -> "the KRG (Kurdistan Regional Government)", so that a small model reading the text
-    sees the two are one."""
-    ws = words(text)
-    runs: dict[str, str] = {}
+def _name_runs(ws: list[str]) -> list[list[str]]:
+    """The runs of two or more capitalised words, a leading article aside ("The United
+    States" -> ["United", "States"])."""
+    out: list[list[str]] = []
     run: list[str] = []
     for w in [*ws, "."]:
         if w[:1].isupper() and (run or fold(w) not in STOPWORDS):
             run.append(w)
             continue
         if len(run) >= 2:
-            runs.setdefault("".join(x[0].lower() for x in run), " ".join(run))
+            out.append(run)
         run = []
+    return out
+
+
+def _initials(run: list[str]) -> str:
+    return "".join(w[0].lower() for w in run)
+
+
+def _acronyms(ws: list[str]) -> list[str]:
+    """The initials of each run of capitalised words: "Kurdistan Regional Government" states
+    "KRG"."""
+    return [_initials(run) for run in _name_runs(ws)]
+
+
+def spelled_out(question: str, text: str) -> str:
+    """The question with each acronym followed by the name it stands for in the text: "the
+    KRG" -> "the KRG (Kurdistan Regional Government)", so that a small model reading the text
+    sees the two are one."""
+    runs: dict[str, str] = {}
+    for run in _name_runs(words(text)):
+        runs.setdefault(_initials(run), " ".join(run))
 
     def expand(m: re.Match[str]) -> str:
         name = runs.get(m.group(0).lower())
